@@ -1,0 +1,65 @@
+/**
+ * A JSON value whose TypeScript type stays `unknown`.
+ *
+ * Tool parameters and tool results are whatever the model or the tool produced, so their type is
+ * `unknown`; but they are stored as JSON, so a value that would not survive `JSON.stringify` and
+ * `JSON.parse` unchanged (a `Date`, a function, `undefined`, `NaN`, a class instance, a cycle) is
+ * rejected when an event is built, encoded or decoded, instead of being silently changed on disk.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+const isPlainObject = (value: object): boolean => {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+const isJson = (value: unknown, ancestors: Set<object>): boolean => {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true
+  if (typeof value === "number") return Number.isFinite(value)
+  if (typeof value !== "object" || ancestors.has(value)) return false
+  ancestors.add(value)
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        if (!isJson(value[i], ancestors)) return false
+      }
+      return true
+    }
+    if (!isPlainObject(value) || Object.getOwnPropertySymbols(value).length > 0) return false
+    for (const item of Object.values(value)) {
+      if (!isJson(item, ancestors)) return false
+    }
+    return true
+  } finally {
+    ancestors.delete(value)
+  }
+}
+
+/**
+ * Whether a value round-trips through `JSON.stringify` / `JSON.parse` unchanged: `null`, booleans,
+ * finite numbers, strings, arrays without holes and plain objects of those, without cycles.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isJsonValue = (value: unknown): boolean => isJson(value, new Set())
+
+/**
+ * Schema for a JSON value: the type is `unknown`, and both decoding and encoding check
+ * {@link isJsonValue}.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const JsonValue: Schema.Schema<unknown> = Schema.Unknown.pipe(
+  Schema.filter(
+    (value) =>
+      isJsonValue(value) ||
+      "expected a JSON value (null, boolean, finite number, string, array or plain object)",
+    {
+      identifier: "JsonValue"
+    }
+  )
+)
