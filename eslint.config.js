@@ -11,7 +11,9 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-non-null-assertion": "error",
       "@typescript-eslint/no-explicit-any": "error",
-      "require-yield": "off"
+      "require-yield": "off",
+      // `declare namespace X { type ... }` names a module's types, as the Effect packages do.
+      "@typescript-eslint/no-namespace": ["error", { allowDeclarations: true }]
     }
   },
   { files: ["bin/**/*.js"], languageOptions: { globals: { process: "readonly" } } }

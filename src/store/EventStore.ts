@@ -37,7 +37,12 @@ export class EventStore extends Context.Tag("dabgent/EventStore")<
     /** The last committed sequence of a stream (0 when empty). */
     readonly head: (streamId: string) => Effect.Effect<number, StoreError>
   }
->() {}
+>() {
+  /** An in-memory store (also exported as `layerMemory`), so `EventStore.layerMemory` reads naturally. */
+  static get layerMemory(): Layer.Layer<EventStore> {
+    return layerMemory
+  }
+}
 
 /**
  * An in-memory store for tests and embedding; nothing survives the process.

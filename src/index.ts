@@ -1,0 +1,18 @@
+/**
+ * dabgent: an event-sourced runtime for LLM coding agents, built on Effect.
+ *
+ * The public API. The planner is opt-in: `import ... from "dabgent/planner"`.
+ *
+ * @since 0.1.0
+ */
+export * as Handler from "./Handler.js"
+
+export { EventStore, layerMemory, makeMemory } from "./store/EventStore.js"
+export * from "./store/EventStoreError.js"
+export * from "./store/StoredEvent.js"
+export * as PgEventStore from "./store/PgEventStore.js"
+export * as SqliteEventStore from "./store/SqliteEventStore.js"
+
+export * from "./thread/index.js"
+
+export { EventCodec, EventFamily, EventLog, ThreadEvents } from "./events/index.js"
