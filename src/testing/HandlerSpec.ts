@@ -109,7 +109,9 @@ export const forHandler = <State, Command, Event, Err>(
           Either.isRight(result)
             ? Effect.succeed(result.right)
             : Effect.fail(
-                new SpecFailure({ message: `expected the command to be accepted, it failed with ${show(result.left)}` })
+                new SpecFailure({
+                  message: `expected the command to be accepted, it failed with ${show(result.left)}`
+                })
               )
         )
         return {
@@ -118,7 +120,9 @@ export const forHandler = <State, Command, Event, Err>(
               isDeepStrictEqual([...events], [...expected])
                 ? Effect.succeed(Handler.fold(handler, events, state))
                 : Effect.fail(
-                    new SpecFailure({ message: `expected events\n${show(expected)}\nbut got\n${show(events)}` })
+                    new SpecFailure({
+                      message: `expected events\n${show(expected)}\nbut got\n${show(events)}`
+                    })
                   )
             ),
           thenNothing: () =>
@@ -131,13 +135,17 @@ export const forHandler = <State, Command, Event, Err>(
             Effect.flatMap(outcome, (result): Effect.Effect<E, SpecFailure> => {
               if (Either.isRight(result)) {
                 return Effect.fail(
-                  new SpecFailure({ message: `expected an error but the command gave\n${show(result.right)}` })
+                  new SpecFailure({
+                    message: `expected an error but the command gave\n${show(result.right)}`
+                  })
                 )
               }
               const error: unknown = result.left
               if (!matches(error, matcher)) {
                 const name = typeof matcher === "string" ? matcher : matcher.name
-                return Effect.fail(new SpecFailure({ message: `expected error ${name} but got ${show(error)}` }))
+                return Effect.fail(
+                  new SpecFailure({ message: `expected error ${name} but got ${show(error)}` })
+                )
               }
               if (predicate && !predicate(error)) {
                 return Effect.fail(
