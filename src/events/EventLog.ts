@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
@@ -79,8 +80,15 @@ export const make = <F extends EventFamily.EventFamily.Any>(
         })
     )
 
+  // Decoded chunk by chunk: the events of one append arrive together, so a reader can act on
+  // the state after the whole append rather than between its events.
   const typed = (stream: Stream.Stream<StoredEvent, StoreError | DecodeError>) =>
-    stream.pipe(Stream.filter(ours), Stream.mapEffect(codec.decode))
+    stream.pipe(
+      Stream.filter(ours),
+      Stream.mapChunksEffect((chunk) =>
+        Effect.map(Effect.forEach(chunk, codec.decode), Chunk.unsafeFromArray)
+      )
+    )
 
   /** Reopens the raw stream after a damaged row, reporting it as `Left`. */
   const tolerant = (

@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as HandlerSpec from "./HandlerSpec.js"
+export * as ScriptedLanguageModel from "./ScriptedLanguageModel.js"

@@ -1,0 +1,76 @@
+/**
+ * The `session.*` event family: what a run was started with, so `resume` and `sessions` can
+ * show and reuse it. Secrets are never part of it (keys stay in the environment).
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import * as EventFamily from "./EventFamily.js"
+
+/**
+ * A session was created. `model` is the `provider:name` spec; `workdir` is absolute.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class SessionStarted extends Schema.TaggedClass<SessionStarted>()("SessionStarted", {
+  mode: Schema.Literal("thread", "plan"),
+  input: Schema.String,
+  model: Schema.String,
+  baseUrl: Schema.optionalWith(Schema.String, { exact: true }),
+  workdir: Schema.String,
+  sandbox: Schema.Literal("bwrap", "local"),
+  allowNetwork: Schema.Boolean,
+  validate: Schema.optionalWith(Schema.String, { exact: true }),
+  maxSteps: Schema.Int.pipe(Schema.positive())
+}) {}
+
+/**
+ * A session was picked up again, possibly with other settings.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class SessionResumed extends Schema.TaggedClass<SessionResumed>()("SessionResumed", {
+  model: Schema.String,
+  baseUrl: Schema.optionalWith(Schema.String, { exact: true }),
+  workdir: Schema.String,
+  sandbox: Schema.Literal("bwrap", "local")
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SessionEvent = Schema.Union(SessionStarted, SessionResumed)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SessionEvent = typeof SessionEvent.Type
+
+/**
+ * @since 0.1.0
+ * @category families
+ */
+export const SessionEvents = EventFamily.make("session", SessionEvent)
+
+/**
+ * The aggregate that holds a session's own records.
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const sessionAggregateId = (sessionId: string): string => `${sessionId}/session`
+
+/**
+ * The session an aggregate belongs to: `<session>` itself or `<session>/<part>`.
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const sessionOf = (aggregateId: string): string => {
+  const slash = aggregateId.indexOf("/")
+  return slash === -1 ? aggregateId : aggregateId.slice(0, slash)
+}

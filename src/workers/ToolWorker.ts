@@ -1,0 +1,115 @@
+/**
+ * The tool worker: for every thread with tool calls waiting, records `ToolStarted`, runs the
+ * call in the sandbox and records `ToolCompleted`. A call that was started by a run that is gone
+ * (a crash) is reported to the model as interrupted, never run a second time.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { sessionOf } from "../events/SessionEvents.js"
+import { ThreadEvents } from "../events/ThreadEvents.js"
+import type { Sandbox } from "../sandbox/Sandbox.js"
+import { EventStore } from "../store/EventStore.js"
+import type { DecodeError, StoreError } from "../store/EventStoreError.js"
+import { CompleteTool, InterruptTool, StartTool, type ThreadCommand } from "../thread/ThreadCommand.js"
+import { threadHandler } from "../thread/ThreadHandler.js"
+import { callsInFlight, callsToRun, initialThreadState, type ThreadState } from "../thread/ThreadState.js"
+import * as ToolRunner from "../tools/ToolRunner.js"
+import type { Validator } from "../tools/Validator.js"
+import * as AggregateActors from "./internal/AggregateActors.js"
+import { appendDecision } from "./internal/appendDecision.js"
+import { sources, type WorkerScope } from "./ThreadSource.js"
+
+type Next =
+  | { readonly _tag: "Record"; readonly command: ThreadCommand }
+  | { readonly _tag: "Run"; readonly callId: string; readonly name: string; readonly params: unknown }
+
+/**
+ * Runs the worker until interrupted.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  scope: WorkerScope
+): Effect.Effect<void, StoreError | DecodeError, EventStore | Sandbox | Validator | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const source = sources(store, scope)
+    /** Results this process computed but could not record yet (the aggregate moved meanwhile). */
+    const unrecorded = new Map<string, ToolRunner.ToolOutcome>()
+    const key = (aggregateId: string, callId: string) => `${aggregateId}\u0000${callId}`
+
+    const next = (aggregateId: string, state: ThreadState): Next | undefined => {
+      if (state.status !== "Tools" && state.status !== "UserWait") return undefined
+      for (const call of state.calls) {
+        const outcome = unrecorded.get(key(aggregateId, call.call.id))
+        if (outcome !== undefined && call.result === undefined) {
+          return {
+            _tag: "Record",
+            command: new CompleteTool({
+              callId: call.call.id,
+              result: outcome.result,
+              isError: outcome.isError
+            })
+          }
+        }
+      }
+      const orphan = callsInFlight(state)[0]
+      if (orphan !== undefined)
+        return { _tag: "Record", command: new InterruptTool({ callId: orphan.call.id }) }
+      const ready = callsToRun(state)[0]
+      if (ready !== undefined) {
+        return { _tag: "Run", callId: ready.call.id, name: ready.call.name, params: ready.call.params }
+      }
+      return undefined
+    }
+
+    const record = (snapshot: AggregateActors.Snapshot<ThreadState>, command: ThreadCommand) =>
+      appendDecision(
+        source.log,
+        ThreadEvents,
+        scope.streamId,
+        snapshot,
+        threadHandler.process(snapshot.state, command),
+        {
+          correlationId: sessionOf(snapshot.aggregateId)
+        }
+      )
+
+    yield* AggregateActors.run({
+      ...source,
+      initial: initialThreadState,
+      apply: threadHandler.apply,
+      isTerminal: (state) => state.status === "Done" || state.status === "Failed",
+      owes: ({ aggregateId, state }) => next(aggregateId, state) !== undefined,
+      act: (snapshot) =>
+        Effect.gen(function* () {
+          const action = next(snapshot.aggregateId, snapshot.state)
+          if (action === undefined) return snapshot.version
+          if (action._tag === "Record") {
+            const version = yield* record(snapshot, action.command)
+            if (action.command._tag === "CompleteTool" && version > snapshot.version) {
+              unrecorded.delete(key(snapshot.aggregateId, action.command.callId))
+            }
+            return version
+          }
+          // Written before the tool runs: after a crash the log shows it started and never ran again.
+          const started = yield* record(snapshot, new StartTool({ callId: action.callId }))
+          if (started !== snapshot.version + 1) return started
+          const outcome = yield* ToolRunner.run({
+            id: action.callId,
+            name: action.name,
+            params: action.params
+          }).pipe(
+            Effect.withSpan("ToolWorker.tool", {
+              attributes: { aggregateId: snapshot.aggregateId, tool: action.name }
+            })
+          )
+          unrecorded.set(key(snapshot.aggregateId, action.callId), outcome)
+          // The next act records it against the state that includes our ToolStarted.
+          return started
+        })
+    })
+  })

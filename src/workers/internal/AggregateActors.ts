@@ -1,0 +1,124 @@
+/**
+ * The loop every worker runs: keep the folded state of each live aggregate up to date from the
+ * event stream (one `apply` per event, never a reload), and whenever an aggregate's state says
+ * an action is owed, run that action in its own fiber — at most one per aggregate at a time.
+ *
+ * It starts with a catch-up read up to the stream head taken at start, folding without acting
+ * (so a history is never answered from a stale middle), then acts on what is owed and goes live.
+ *
+ * An action returns the aggregate version it waits for before acting again: the version its own
+ * append produced, or one more than it saw when somebody else appended first.
+ */
+import type * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+
+export interface Snapshot<S> {
+  readonly aggregateId: string
+  readonly state: S
+  readonly version: number
+}
+
+export interface Delivered<E> {
+  readonly aggregateId: string
+  readonly version: number
+  readonly sequence: number
+  readonly event: E
+}
+
+interface Entry<S> {
+  state: S
+  version: number
+  busy: boolean
+  waitFor: number
+}
+
+export interface Options<S, E, Err, R, RA> {
+  /** Events up to and including `head` (catch-up). */
+  readonly history: (head: number) => Stream.Stream<Delivered<E>, Err, R>
+  /** Events after `head` (live). */
+  readonly live: (head: number) => Stream.Stream<Delivered<E>, Err, R>
+  readonly head: Effect.Effect<number, Err, R>
+  readonly initial: S
+  readonly apply: (state: S, event: E) => S
+  /** A terminal aggregate is forgotten (its later events are ignored). */
+  readonly isTerminal: (state: S) => boolean
+  readonly owes: (snapshot: Snapshot<S>) => boolean
+  readonly act: (snapshot: Snapshot<S>) => Effect.Effect<number, never, RA>
+  /** Called after each applied event (for observers such as progress views). */
+  readonly onApplied?: (snapshot: Snapshot<S>) => void
+}
+
+export const run = <S, E, Err, R, RA>(
+  options: Options<S, E, Err, R, RA>
+): Effect.Effect<void, Err, R | RA | Scope.Scope> =>
+  Effect.gen(function* () {
+    const entries = new Map<string, Entry<S>>()
+    const finished = new Set<string>()
+    const actors = yield* FiberSet.make<void, never>()
+    const runFork = yield* FiberSet.runtime(actors)<RA>()
+    let acting = false
+
+    const maybeStart = (aggregateId: string, entry: Entry<S>): void => {
+      if (!acting || entry.busy || entry.version < entry.waitFor) return
+      const snapshot = { aggregateId, state: entry.state, version: entry.version }
+      if (!options.owes(snapshot)) return
+      entry.busy = true
+      runFork(
+        options.act(snapshot).pipe(
+          Effect.tap((waitFor) =>
+            Effect.sync(() => {
+              entry.waitFor = Math.max(entry.waitFor, waitFor)
+            })
+          ),
+          Effect.ensuring(
+            Effect.sync(() => {
+              entry.busy = false
+              if (entries.get(aggregateId) === entry) maybeStart(aggregateId, entry)
+            })
+          ),
+          Effect.asVoid
+        )
+      )
+    }
+
+    /** Applies one event; the caller decides once the whole chunk is applied. */
+    const deliver = ({ aggregateId, version, event }: Delivered<E>, touched: Set<string>): void => {
+      if (finished.has(aggregateId)) return
+      let entry = entries.get(aggregateId)
+      if (entry === undefined) {
+        entry = { state: options.initial, version: 0, busy: false, waitFor: 0 }
+        entries.set(aggregateId, entry)
+      }
+      if (version <= entry.version) return
+      entry.state = options.apply(entry.state, event)
+      entry.version = version
+      options.onApplied?.({ aggregateId, state: entry.state, version })
+      if (options.isTerminal(entry.state) && !entry.busy) {
+        entries.delete(aggregateId)
+        finished.add(aggregateId)
+        return
+      }
+      touched.add(aggregateId)
+    }
+
+    // Events of one append arrive in one chunk: deciding after the chunk, not after each event,
+    // keeps a worker from acting on the state between two events of the same decision.
+    const deliverChunk = (chunk: Chunk.Chunk<Delivered<E>>) =>
+      Effect.sync(() => {
+        const touched = new Set<string>()
+        for (const delivered of chunk) deliver(delivered, touched)
+        for (const aggregateId of touched) {
+          const entry = entries.get(aggregateId)
+          if (entry !== undefined) maybeStart(aggregateId, entry)
+        }
+      })
+
+    const head = yield* options.head
+    yield* Stream.runForEachChunk(options.history(head), deliverChunk)
+    acting = true
+    for (const [aggregateId, entry] of entries) maybeStart(aggregateId, entry)
+    yield* Effect.raceFirst(Stream.runForEachChunk(options.live(head), deliverChunk), FiberSet.join(actors))
+  })
