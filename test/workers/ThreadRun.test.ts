@@ -203,24 +203,22 @@ describe("thread workers", () => {
           "ToolCompleted",
           "ThreadDone"
         ])
-      })
-        .pipe(
-          Effect.provide(
-            agentLayer({
-              dir,
-              store: EventStore.layerMemory,
-              turns: [
-                (request) => {
-                  const last = toolResults(request.prompt).at(-1)
-                  expect(last?.isFailure).toBe(true)
-                  expect(String(last?.result)).toContain("interrupted")
-                  return { toolCalls: [{ name: "done", params: { summary: "checked: ran once" } }] }
-                }
-              ]
-            })
-          )
+      }).pipe(
+        Effect.provide(
+          agentLayer({
+            dir,
+            store: EventStore.layerMemory,
+            turns: [
+              (request) => {
+                const last = toolResults(request.prompt).at(-1)
+                expect(last?.isFailure).toBe(true)
+                expect(String(last?.result)).toContain("interrupted")
+                return { toolCalls: [{ name: "done", params: { summary: "checked: ran once" } }] }
+              }
+            ]
+          })
         )
-        .pipe(Effect.tap(() => Effect.sync(() => expect(existsSync(filename)).toBe(false))))
+      )
     }
   )
 
