@@ -16,13 +16,16 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { createRequire } from "node:module"
 import { events } from "./EventsCommand.js"
+import { resume } from "./ResumeCommand.js"
+import { sessions } from "./SessionsCommand.js"
+import { thread } from "./ThreadCommand.js"
 import { ExitCode } from "./ExitCode.js"
 
 const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version
 
 const dabgent = Command.make("dabgent").pipe(
   Command.withDescription("An event-sourced runtime for LLM coding agents."),
-  Command.withSubcommands([events])
+  Command.withSubcommands([thread, resume, sessions, events])
 )
 
 const cli = Command.run(dabgent, { name: "dabgent", version })

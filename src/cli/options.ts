@@ -15,7 +15,7 @@ import { defaultSqliteFile } from "./StoreLocation.js"
  */
 export const store = Options.text("store").pipe(
   Options.withDescription(
-    `Where the event log lives: a SQLite file path or a postgres:// URL (default ${defaultSqliteFile}).`
+    `Where the event log lives: a SQLite file path or a postgres:// URL (env DABGENT_DATABASE_URL; default ${defaultSqliteFile}).`
   ),
   Options.withFallbackConfig(
     Config.string("DABGENT_DATABASE_URL").pipe(Config.withDefault(defaultSqliteFile))
@@ -30,4 +30,87 @@ export const store = Options.text("store").pipe(
  */
 export const json = Options.boolean("json").pipe(
   Options.withDescription("Print NDJSON, one object per line.")
+)
+
+/**
+ * `--model provider:name` (else `DABGENT_MODEL`).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const model = Options.text("model").pipe(
+  Options.withAlias("m"),
+  Options.withDescription(
+    "The model as provider:name — openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, openai-compat:qwen2.5-coder (env DABGENT_MODEL)."
+  ),
+  Options.optional
+)
+
+/**
+ * `--base-url` for `openai-compat` (else `DABGENT_BASE_URL`).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const baseUrl = Options.text("base-url").pipe(
+  Options.withDescription(
+    "Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 (env DABGENT_BASE_URL)."
+  ),
+  Options.optional
+)
+
+/**
+ * `--workdir` (default: the current directory).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const workdir = Options.directory("workdir", { exists: "yes" }).pipe(
+  Options.withDescription("The directory the agent works in (default: the current directory)."),
+  Options.optional
+)
+
+/**
+ * `--max-steps`: LLM turns before the thread fails.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const maxSteps = Options.integer("max-steps").pipe(
+  Options.withDescription("LLM turns before the thread gives up (default 50)."),
+  Options.optional
+)
+
+/**
+ * `--validate "<command>"`: what `done` must pass.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const validate = Options.text("validate").pipe(
+  Options.withDescription(
+    'A command that must succeed before `done` is accepted, e.g. --validate "npm test".'
+  ),
+  Options.optional
+)
+
+/**
+ * `--sandbox bwrap|local` (default bwrap when it works here).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const sandbox = Options.choice("sandbox", ["bwrap", "local"]).pipe(
+  Options.withDescription("Where commands run: bwrap (isolated; the default when available) or local."),
+  Options.optional
+)
+
+/**
+ * `--allow-network`: let sandboxed commands use the network.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const allowNetwork = Options.boolean("allow-network").pipe(
+  Options.withDescription("Let commands in the bwrap sandbox use the network (off by default).")
 )

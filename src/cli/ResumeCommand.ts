@@ -1,0 +1,77 @@
+/**
+ * `dabgent resume <session>`: continue a session where it stopped, with its recorded model and
+ * workdir unless overridden (API keys are never recorded: they come from the environment).
+ *
+ * @since 0.1.0
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { resolve } from "node:path"
+import { ExitCode } from "./ExitCode.js"
+import * as Shared from "./options.js"
+import * as RunThread from "./RunThread.js"
+import * as Sessions from "./Sessions.js"
+import * as StoreLocation from "./StoreLocation.js"
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const resume = Command.make(
+  "resume",
+  {
+    session: Args.text({ name: "session" }),
+    workdir: Shared.workdir,
+    store: Shared.store,
+    model: Shared.model,
+    baseUrl: Shared.baseUrl,
+    validate: Shared.validate,
+    sandbox: Shared.sandbox,
+    allowNetwork: Shared.allowNetwork,
+    json: Shared.json
+  },
+  (options) =>
+    Effect.gen(function* () {
+      const location = StoreLocation.parse(options.store)
+      const found = yield* Sessions.find(options.session).pipe(
+        Effect.provide(StoreLocation.layer(location)),
+        Effect.mapError((error) => new ExitCode({ code: 2, message: `dabgent: ${error.message}` }))
+      )
+      if (Option.isNone(found)) {
+        return yield* new ExitCode({
+          code: 2,
+          message: `dabgent: no session ${options.session} in ${StoreLocation.describe(location)}`
+        })
+      }
+      const info = found.value
+      if (info.thread.status === "Done" || info.thread.status === "Failed") {
+        yield* Console.log(`session ${info.sessionId} already ended: ${info.thread.status}`)
+        if (info.thread.status === "Failed") return yield* new ExitCode({ code: 1, message: "" })
+        return
+      }
+      const recordedBaseUrl =
+        info.latest.baseUrl === undefined ? Option.none() : Option.some(info.latest.baseUrl)
+      yield* RunThread.run({
+        sessionId: info.sessionId,
+        store: location,
+        model: Option.orElse(options.model, () => Option.some(info.latest.model)),
+        baseUrl: Option.orElse(options.baseUrl, () => recordedBaseUrl),
+        workdir: resolve(Option.getOrElse(options.workdir, () => info.latest.workdir)),
+        sandbox: Option.orElse(options.sandbox, () => Option.some(info.latest.sandbox)),
+        allowNetwork: options.allowNetwork || info.started.allowNetwork,
+        validate: Option.orElse(options.validate, () =>
+          info.started.validate === undefined ? Option.none() : Option.some(info.started.validate)
+        ),
+        maxSteps: info.started.maxSteps,
+        json: options.json,
+        start: { _tag: "Resume" }
+      })
+    })
+).pipe(
+  Command.withDescription(
+    "Continue a session after a crash or Ctrl-C; a tool that was running is reported as interrupted."
+  )
+)

@@ -1,0 +1,200 @@
+/**
+ * Running one thread session from the command line: resolve the model first (so a missing
+ * model writes nothing), open the store, record the session, run the workers with a live
+ * timeline, print the summary, and map the outcome to an exit code.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { defaultStreamId, runSession, startThread, threadState, type ThreadSummary } from "../DabgentAgent.js"
+import * as EventCodec from "../events/EventCodec.js"
+import * as EventLog from "../events/EventLog.js"
+import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
+import { ThreadEvents } from "../events/ThreadEvents.js"
+import * as Models from "../llm/Models.js"
+import * as ModelSpec from "../llm/ModelSpec.js"
+import * as Sandbox from "../sandbox/Sandbox.js"
+import { EventStore } from "../store/EventStore.js"
+import * as Validator from "../tools/Validator.js"
+import { inSession } from "../workers/ThreadSource.js"
+import { ExitCode } from "./ExitCode.js"
+import * as StoreLocation from "./StoreLocation.js"
+import * as Timeline from "./Timeline.js"
+
+/**
+ * Everything a run needs, after the options and the recorded session are merged.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunConfig {
+  readonly sessionId: string
+  readonly store: StoreLocation.StoreLocation
+  readonly model: Option.Option<string>
+  readonly baseUrl: Option.Option<string>
+  readonly workdir: string
+  readonly sandbox: Option.Option<"bwrap" | "local">
+  readonly allowNetwork: boolean
+  readonly validate: Option.Option<string>
+  readonly maxSteps: number
+  readonly json: boolean
+  /** A new session with this prompt, or the continuation of a recorded one. */
+  readonly start: { readonly _tag: "New"; readonly prompt: string } | { readonly _tag: "Resume" }
+}
+
+const configError = (error: { readonly message: string }) =>
+  new ExitCode({ code: 2, message: `dabgent: ${error.message}` })
+
+const sandboxLayer = (config: RunConfig) =>
+  Option.match(config.sandbox, {
+    onNone: () =>
+      Sandbox.layerAuto(config.workdir, {
+        allowNetwork: config.allowNetwork,
+        onFallback: (notice) => Console.error(`note: ${notice}`)
+      }),
+    onSome: (kind) =>
+      kind === "local"
+        ? Sandbox.layerLocal(config.workdir)
+        : Sandbox.layerBwrap(config.workdir, { allowNetwork: config.allowNetwork })
+  })
+
+const sessionLog = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
+
+/** Prints the session's thread events as they are stored, until the thread ends. */
+const printTimeline = (sessionId: string, fromSequence: number, stepsSoFar: number, json: boolean) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const render = Timeline.make(stepsSoFar)
+    const log = EventLog.make(store, EventCodec.make(ThreadEvents))
+    yield* log.subscribe({ streamId: defaultStreamId, aggregatePrefix: sessionId, fromSequence }).pipe(
+      Stream.filter((decoded) => inSession(sessionId, decoded.stored.aggregateId)),
+      Stream.takeUntil(
+        (decoded) => decoded.event._tag === "ThreadDone" || decoded.event._tag === "ThreadFailed"
+      ),
+      Stream.runForEach((decoded) =>
+        json
+          ? Console.log(JSON.stringify(decoded.stored))
+          : Effect.forEach(render(decoded.event, decoded.stored), (line) => Console.log(line), {
+              discard: true
+            })
+      )
+    )
+  })
+
+const printSummary = (summary: ThreadSummary, json: boolean, elapsedMs: number) =>
+  json
+    ? Console.log(JSON.stringify({ summary }))
+    : Console.log(
+        [
+          "",
+          `session ${summary.sessionId}: ${summary.status} after ${summary.steps} steps · ${summary.usage.inputTokens} in / ${summary.usage.outputTokens} out tokens · ${(elapsedMs / 1000).toFixed(1)}s`,
+          summary.status === "Done" ? `summary: ${summary.message}` : `reason: ${summary.message}`
+        ].join("\n")
+      )
+
+/**
+ * Runs (or resumes) a thread session; fails with `ExitCode` 1 when the thread failed and 2 on a
+ * configuration error.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
+  Effect.gen(function* () {
+    // The model is checked before anything is opened or written.
+    const resolved = yield* Models.resolve({
+      model: Option.getOrUndefined(config.model),
+      baseUrl: Option.getOrUndefined(config.baseUrl)
+    }).pipe(Effect.mapError(configError))
+    const modelName = ModelSpec.format(resolved.spec)
+    const started = Date.now()
+
+    const program = Effect.gen(function* () {
+      const store = yield* EventStore
+      const sandbox = yield* Sandbox.Sandbox
+      const sessions = sessionLog(store)
+      let fromSequence = 0
+      let stepsSoFar = 0
+      if (config.start._tag === "New") {
+        yield* sessions.append(SessionEvents, {
+          streamId: defaultStreamId,
+          aggregateId: sessionAggregateId(config.sessionId),
+          expectedVersion: 0,
+          metadata: { correlationId: config.sessionId },
+          events: [
+            new SessionStarted({
+              mode: "thread",
+              input: config.start.prompt,
+              model: modelName,
+              ...(resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}),
+              workdir: config.workdir,
+              sandbox: sandbox.kind,
+              allowNetwork: config.allowNetwork,
+              ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
+              maxSteps: config.maxSteps
+            })
+          ]
+        })
+        yield* startThread(config.start.prompt, { sessionId: config.sessionId, maxSteps: config.maxSteps })
+      } else {
+        fromSequence = yield* store.head(defaultStreamId)
+        stepsSoFar = (yield* threadState(config.sessionId)).state.steps
+        yield* sessions.append(SessionEvents, {
+          streamId: defaultStreamId,
+          aggregateId: sessionAggregateId(config.sessionId),
+          metadata: { correlationId: config.sessionId },
+          events: [
+            new SessionResumed({
+              model: modelName,
+              ...(resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}),
+              workdir: config.workdir,
+              sandbox: sandbox.kind
+            })
+          ]
+        })
+      }
+      if (!config.json) {
+        yield* Console.error(
+          `session ${config.sessionId} · ${modelName} · ${sandbox.kind} sandbox in ${config.workdir} · store ${StoreLocation.describe(config.store)}`
+        )
+      }
+      const printer = yield* Effect.fork(
+        printTimeline(config.sessionId, fromSequence, stepsSoFar, config.json)
+      )
+      const summary = yield* runSession(config.sessionId).pipe(
+        Effect.onInterrupt(() =>
+          Console.error(
+            `\ninterrupted; the log is consistent. Continue with: dabgent resume ${config.sessionId}`
+          )
+        )
+      )
+      yield* Fiber.join(printer).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+      yield* printSummary(summary, config.json, Date.now() - started)
+      if (summary.status === "Failed") return yield* new ExitCode({ code: 1, message: "" })
+    })
+
+    const layers = Layer.mergeAll(
+      Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)),
+      Validator.layer(Option.getOrUndefined(config.validate)).pipe(Layer.provideMerge(sandboxLayer(config)))
+    ).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))
+
+    yield* program.pipe(
+      Effect.provide(layers),
+      Effect.catchTags({
+        StoreError: (error) => Effect.fail(configError(error)),
+        SandboxIOError: (error) => Effect.fail(configError(error)),
+        SandboxUnavailable: (error) => Effect.fail(configError(error)),
+        DecodeError: (error) => Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
+        ConcurrencyError: (error) =>
+          Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
+        ParseError: (error) => Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
+        SessionNotFound: (error) => Effect.fail(configError(error))
+      })
+    )
+  })

@@ -1,0 +1,100 @@
+/**
+ * Reading sessions back from the log: what each was started with and where its thread stands.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { defaultStreamId, threadState } from "../DabgentAgent.js"
+import * as EventCodec from "../events/EventCodec.js"
+import * as EventLog from "../events/EventLog.js"
+import { SessionEvents, sessionAggregateId, type SessionStarted, sessionOf } from "../events/SessionEvents.js"
+import { EventStore } from "../store/EventStore.js"
+import type { DecodeError, StoreError } from "../store/EventStoreError.js"
+import type { ThreadState } from "../thread/ThreadState.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionInfo {
+  readonly sessionId: string
+  readonly started: SessionStarted
+  readonly startedAt: Date
+  /** The settings of the latest resume, if any, over the started ones. */
+  readonly latest: {
+    readonly model: string
+    readonly baseUrl?: string
+    readonly workdir: string
+    readonly sandbox: "bwrap" | "local"
+  }
+  readonly thread: ThreadState
+}
+
+const log = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
+
+/**
+ * One session, or `None` when the store has no such session.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const find = (
+  sessionId: string
+): Effect.Effect<Option.Option<SessionInfo>, StoreError | DecodeError, EventStore> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const records = yield* Stream.runCollect(
+      log(store).read({ streamId: defaultStreamId, aggregateId: sessionAggregateId(sessionId) })
+    )
+    let info: Omit<SessionInfo, "thread"> | undefined
+    for (const { event, stored } of records) {
+      if (event._tag === "SessionStarted") {
+        info = {
+          sessionId,
+          started: event,
+          startedAt: stored.createdAt,
+          latest: {
+            model: event.model,
+            ...(event.baseUrl === undefined ? {} : { baseUrl: event.baseUrl }),
+            workdir: event.workdir,
+            sandbox: event.sandbox
+          }
+        }
+      } else if (info !== undefined) {
+        info = {
+          ...info,
+          latest: {
+            model: event.model,
+            ...(event.baseUrl === undefined ? {} : { baseUrl: event.baseUrl }),
+            workdir: event.workdir,
+            sandbox: event.sandbox
+          }
+        }
+      }
+    }
+    if (info === undefined) return Option.none()
+    const { state } = yield* threadState(sessionId)
+    return Option.some({ ...info, thread: state })
+  })
+
+/**
+ * Every session of the store, oldest first.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const list: Effect.Effect<
+  ReadonlyArray<SessionInfo>,
+  StoreError | DecodeError,
+  EventStore
+> = Effect.gen(function* () {
+  const store = yield* EventStore
+  const starts = yield* Stream.runCollect(
+    log(store).read({ streamId: defaultStreamId, types: ["session.SessionStarted"] })
+  )
+  const ids = [...starts].map((decoded) => sessionOf(decoded.stored.aggregateId))
+  const found = yield* Effect.forEach(ids, find, { concurrency: 4 })
+  return found.flatMap((info) => (Option.isSome(info) ? [info.value] : []))
+})

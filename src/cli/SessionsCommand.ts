@@ -1,0 +1,77 @@
+/**
+ * `dabgent sessions`: every session in the store with its status.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import { ExitCode } from "./ExitCode.js"
+import * as Shared from "./options.js"
+import * as Sessions from "./Sessions.js"
+import * as StoreLocation from "./StoreLocation.js"
+
+const pad = (text: string, width: number) =>
+  text.length >= width ? text : text + " ".repeat(width - text.length)
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const sessions = Command.make(
+  "sessions",
+  { store: Shared.store, json: Shared.json },
+  ({ store, json }) =>
+    Effect.gen(function* () {
+      const all = yield* Sessions.list
+      const rows = all.map((s) => ({
+        id: s.sessionId,
+        mode: s.started.mode,
+        status: s.thread.status,
+        steps: s.thread.steps,
+        tokens: s.thread.usage.inputTokens + s.thread.usage.outputTokens,
+        started: s.startedAt.toISOString(),
+        model: s.latest.model,
+        input: s.started.input
+      }))
+      if (json) {
+        yield* Effect.forEach(rows, (row) => Console.log(JSON.stringify(row)), { discard: true })
+        return
+      }
+      if (rows.length === 0) {
+        yield* Console.log("no sessions yet")
+        return
+      }
+      const header = ["SESSION", "MODE", "STATUS", "STEPS", "TOKENS", "STARTED", "MODEL", "INPUT"]
+      const table = [
+        header,
+        ...rows.map((r) => [
+          r.id,
+          r.mode,
+          r.status,
+          String(r.steps),
+          String(r.tokens),
+          r.started,
+          r.model,
+          r.input.replace(/\s+/g, " ").slice(0, 50)
+        ])
+      ]
+      const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? "").length)))
+      yield* Effect.forEach(
+        table,
+        (row) =>
+          Console.log(
+            row
+              .map((cell, i) => pad(cell, widths[i] ?? 0))
+              .join("  ")
+              .trimEnd()
+          ),
+        {
+          discard: true
+        }
+      )
+    }).pipe(
+      Effect.provide(StoreLocation.layer(StoreLocation.parse(store))),
+      Effect.mapError((error) => new ExitCode({ code: 2, message: `dabgent: ${error.message}` }))
+    )
+).pipe(Command.withDescription("List the sessions in the store: id, mode, status, steps, tokens, started."))

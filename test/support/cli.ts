@@ -1,0 +1,58 @@
+/** Running the real `dabgent` command line as a child process, from the sources. */
+import { spawn, type ChildProcess } from "node:child_process"
+import { createRequire } from "node:module"
+import { fileURLToPath, pathToFileURL } from "node:url"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+/** tsx resolved from this project, so the CLI can run in any working directory. */
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
+
+export interface CliResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** An environment without the developer's model settings or keys, plus `extra`. */
+export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(DABGENT_|OPENAI_|ANTHROPIC_)/.test(key)) env[key] = value
+  }
+  return { ...env, NO_COLOR: "1", ...extra }
+}
+
+export const startCli = (
+  args: ReadonlyArray<string>,
+  options: { cwd: string; env?: Record<string, string> }
+) =>
+  spawn(process.execPath, ["--import", tsx, main, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+
+export const collect = (child: ChildProcess, timeoutMs = 60_000): Promise<CliResult> =>
+  new Promise((resolve, reject) => {
+    let stdout = ""
+    let stderr = ""
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(
+        new Error(`dabgent did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`)
+      )
+    }, timeoutMs)
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+
+export const runCli = (args: ReadonlyArray<string>, options: { cwd: string; env?: Record<string, string> }) =>
+  collect(startCli(args, options))
+
+export { root }
