@@ -16,3 +16,12 @@ export * as SqliteEventStore from "./store/SqliteEventStore.js"
 export * from "./thread/index.js"
 
 export { EventCodec, EventFamily, EventLog, ThreadEvents } from "./events/index.js"
+
+export * from "./DabgentAgent.js"
+export * as Models from "./llm/Models.js"
+export * as ModelSpec from "./llm/ModelSpec.js"
+export * as Sandbox from "./sandbox/Sandbox.js"
+export * from "./sandbox/SandboxError.js"
+export * as Validator from "./tools/Validator.js"
+export { AgentTools, ToolRunner } from "./tools/index.js"
+export { SessionEvents, SessionStarted, SessionResumed } from "./events/SessionEvents.js"
