@@ -6,8 +6,10 @@
  * It starts with a catch-up read up to the stream head taken at start, folding without acting
  * (so a history is never answered from a stale middle), then acts on what is owed and goes live.
  *
- * An action returns the aggregate version it waits for before acting again: the version its own
- * append produced, or one more than it saw when somebody else appended first.
+ * An action returns when the actor may act again: a test on a later snapshot (by default, the
+ * version its own append produced, or one more than it saw when somebody else appended first).
+ * Events can also be routed to a key other than their aggregate (a planner session folds its
+ * planner and its task threads into one view); duplicates are dropped per source aggregate.
  */
 import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -28,11 +30,23 @@ export interface Delivered<E> {
   readonly event: E
 }
 
+/** Whether the actor has seen enough to decide again. */
+export type CaughtUp<S> = (snapshot: Snapshot<S>) => boolean
+
+/** The usual test: the entry reached this version. */
+export const atVersion =
+  <S>(version: number): CaughtUp<S> =>
+  (snapshot) =>
+    snapshot.version >= version
+
 interface Entry<S> {
   state: S
+  /** The aggregate version (or, with `keyOf`, the number of events applied). */
   version: number
   busy: boolean
-  waitFor: number
+  caughtUp: CaughtUp<S> | undefined
+  /** The last version applied per source aggregate, when events are routed by `keyOf`. */
+  readonly sources: Map<string, number>
 }
 
 export interface Options<S, E, Err, R, RA> {
@@ -46,7 +60,10 @@ export interface Options<S, E, Err, R, RA> {
   /** A terminal aggregate is forgotten (its later events are ignored). */
   readonly isTerminal: (state: S) => boolean
   readonly owes: (snapshot: Snapshot<S>) => boolean
-  readonly act: (snapshot: Snapshot<S>) => Effect.Effect<number, never, RA>
+  /** A number `n` is short for `atVersion(n)`. */
+  readonly act: (snapshot: Snapshot<S>) => Effect.Effect<CaughtUp<S> | number, never, RA>
+  /** The actor an event belongs to; its aggregate by default. */
+  readonly keyOf?: (delivered: Delivered<E>) => string
   /** Called after each applied event (for observers such as progress views). */
   readonly onApplied?: (snapshot: Snapshot<S>) => void
 }
@@ -62,15 +79,19 @@ export const run = <S, E, Err, R, RA>(
     let acting = false
 
     const maybeStart = (aggregateId: string, entry: Entry<S>): void => {
-      if (!acting || entry.busy || entry.version < entry.waitFor) return
+      if (!acting || entry.busy) return
       const snapshot = { aggregateId, state: entry.state, version: entry.version }
+      if (entry.caughtUp !== undefined) {
+        if (!entry.caughtUp(snapshot)) return
+        entry.caughtUp = undefined
+      }
       if (!options.owes(snapshot)) return
       entry.busy = true
       runFork(
         options.act(snapshot).pipe(
-          Effect.tap((waitFor) =>
+          Effect.tap((caughtUp) =>
             Effect.sync(() => {
-              entry.waitFor = Math.max(entry.waitFor, waitFor)
+              entry.caughtUp = typeof caughtUp === "number" ? atVersion(caughtUp) : caughtUp
             })
           ),
           Effect.ensuring(
@@ -85,17 +106,20 @@ export const run = <S, E, Err, R, RA>(
     }
 
     /** Applies one event; the caller decides once the whole chunk is applied. */
-    const deliver = ({ aggregateId, version, event }: Delivered<E>, touched: Set<string>): void => {
-      if (finished.has(aggregateId)) return
-      let entry = entries.get(aggregateId)
+    const deliver = (delivered: Delivered<E>, touched: Set<string>): void => {
+      const key = options.keyOf === undefined ? delivered.aggregateId : options.keyOf(delivered)
+      if (finished.has(key)) return
+      let entry = entries.get(key)
       if (entry === undefined) {
-        entry = { state: options.initial, version: 0, busy: false, waitFor: 0 }
-        entries.set(aggregateId, entry)
+        entry = { state: options.initial, version: 0, busy: false, caughtUp: undefined, sources: new Map() }
+        entries.set(key, entry)
       }
-      if (version <= entry.version) return
-      entry.state = options.apply(entry.state, event)
-      entry.version = version
-      options.onApplied?.({ aggregateId, state: entry.state, version })
+      if (delivered.version <= (entry.sources.get(delivered.aggregateId) ?? 0)) return
+      entry.sources.set(delivered.aggregateId, delivered.version)
+      entry.state = options.apply(entry.state, delivered.event)
+      entry.version = options.keyOf === undefined ? delivered.version : entry.version + 1
+      const aggregateId = key
+      options.onApplied?.({ aggregateId, state: entry.state, version: entry.version })
       if (options.isTerminal(entry.state) && !entry.busy) {
         entries.delete(aggregateId)
         finished.add(aggregateId)
