@@ -91,6 +91,21 @@ export class Answer extends Schema.TaggedClass<Answer>()("Answer", {
 }) {}
 
 /**
+ * Replace history messages `from` to `from + replacedMessages - 1` by `summary` (sent by the LLM
+ * worker between turns, when the prompt has outgrown its token budget). The range must hold whole
+ * turns: it may not separate an assistant turn from its tool results.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export class Compact extends Schema.TaggedClass<Compact>()("Compact", {
+  summary: Schema.String,
+  from: Schema.NonNegativeInt,
+  replacedMessages: Schema.Int.pipe(Schema.positive()),
+  usage: TokenUsage
+}) {}
+
+/**
  * End a running thread with a fatal error.
  *
  * @since 0.1.0
@@ -114,6 +129,7 @@ export const ThreadCommand = Schema.Union(
   InterruptTool,
   AskUser,
   Answer,
+  Compact,
   Fail
 )
 

@@ -91,6 +91,20 @@ export class DuplicateToolCallId extends Schema.TaggedError<DuplicateToolCallId>
 }) {}
 
 /**
+ * A `Compact` range that does not fit the history: past its end, or cutting between an assistant
+ * turn and its tool results (`reason` says which).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCompaction extends Schema.TaggedError<InvalidCompaction>()("InvalidCompaction", {
+  from: Schema.Number,
+  replacedMessages: Schema.Number,
+  historyLength: Schema.Number,
+  reason: Schema.String
+}) {}
+
+/**
  * Every way a thread command can be rejected, as one Schema.
  *
  * @since 0.1.0
@@ -104,7 +118,8 @@ export const ThreadError = Schema.Union(
   ToolCallAlreadyCompleted,
   ToolCallNotStarted,
   ToolCallAwaitingUser,
-  DuplicateToolCallId
+  DuplicateToolCallId,
+  InvalidCompaction
 )
 
 /**

@@ -177,6 +177,22 @@ export class ThreadFailed extends Schema.TaggedClass<ThreadFailed>()("ThreadFail
 }) {}
 
 /**
+ * The oldest part of the conversation was replaced by a summary, so the prompt fits the model's
+ * context: history messages `from` to `from + replacedMessages - 1` (indices into the history as
+ * it was before this event) became one summary message. `usage` is what the summary call cost
+ * (zero when the worker fell back to a mechanical summary). Not a step: `maxSteps` counts turns.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class ThreadCompacted extends Schema.TaggedClass<ThreadCompacted>()("ThreadCompacted", {
+  summary: Schema.String,
+  from: Schema.NonNegativeInt,
+  replacedMessages: Schema.Int.pipe(Schema.positive()),
+  usage: TokenUsage
+}) {}
+
+/**
  * Every thread event, as one Schema: the events codec decodes `{ _tag, ...data }` with it.
  *
  * @since 0.1.0
@@ -190,6 +206,7 @@ export const ThreadEvent = Schema.Union(
   ToolCompleted,
   UserQuestionAsked,
   UserAnswered,
+  ThreadCompacted,
   ThreadDone,
   ThreadFailed
 )

@@ -9,17 +9,22 @@
  *   were used, the thread fails instead;
  * - a `done` call whose result is not an error ends the thread once every call of its batch has a
  *   result; a `done` call with an error result (the validator said no) is just a tool result, so
- *   the model sees the validator's message on its next turn.
+ *   the model sees the validator's message on its next turn;
+ * - `Compact` is accepted only between turns (`Agent`), for a range of whole turns: the summary
+ *   replaces those messages, costs no step, and its tokens count in the thread's usage.
  *
  * @since 0.1.0
  */
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Handler from "../Handler.js"
 import type { ThreadCommand } from "./ThreadCommand.js"
+import { isTurnBoundary } from "./ThreadCompaction.js"
 import {
   DuplicateToolCallId,
+  InvalidCompaction,
   InvalidTransition,
   type ThreadError,
   ThreadFinished,
@@ -33,6 +38,7 @@ import {
   AgentNudged,
   LlmCompleted,
   Prompted,
+  ThreadCompacted,
   ThreadDone,
   type ThreadEvent,
   ThreadFailed,
@@ -220,6 +226,36 @@ const processRunning = (state: RunningThread, command: ThreadCommand): Events =>
         question.callId,
         { output: command.text, isError: false },
         new UserAnswered({ callId: question.callId, answer: command.text })
+      )
+    }
+    case "Compact": {
+      if (state.status !== "Agent") return invalid(state, command)
+      const historyLength = Chunk.size(state.history)
+      const end = command.from + command.replacedMessages
+      const reason =
+        end > historyLength
+          ? "the range runs past the end of the history"
+          : !isTurnBoundary(state.history, command.from)
+            ? "the range starts at a tool result, inside an assistant turn"
+            : !isTurnBoundary(state.history, end)
+              ? "the range ends before a tool result, inside an assistant turn"
+              : undefined
+      if (reason !== undefined)
+        return Effect.fail(
+          new InvalidCompaction({
+            from: command.from,
+            replacedMessages: command.replacedMessages,
+            historyLength,
+            reason
+          })
+        )
+      return accept(
+        new ThreadCompacted({
+          summary: command.summary,
+          from: command.from,
+          replacedMessages: command.replacedMessages,
+          usage: command.usage
+        })
       )
     }
     case "Fail":

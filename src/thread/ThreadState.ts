@@ -37,13 +37,15 @@ export type ThreadStatus = typeof ThreadStatus.Type
 /**
  * One entry of the conversation the LLM worker sends to the model. The system prompt is not part
  * of it (see `ThreadData.system`). Tool results appear in the order they arrived, after the
- * assistant turn that requested them.
+ * assistant turn that requested them. A `summary` stands for older messages that compaction
+ * replaced (see `ThreadCompacted`).
  *
  * @since 0.1.0
  * @category models
  */
 export type ThreadMessage =
   | { readonly role: "user"; readonly text: string }
+  | { readonly role: "summary"; readonly text: string }
   | { readonly role: "assistant"; readonly text: string; readonly toolCalls: ReadonlyArray<ToolCall> }
   | {
       readonly role: "tool"
@@ -101,11 +103,11 @@ export interface ThreadData {
   readonly maxSteps: number
   /** The system prompt from `Prompted`, if any. */
   readonly system: string | undefined
-  /** The conversation so far: prompt, assistant turns, tool results, answers, nudges. */
+  /** The conversation so far: prompt, assistant turns, tool results, answers, nudges, summaries. */
   readonly history: Chunk.Chunk<ThreadMessage>
   /** LLM turns recorded so far. */
   readonly steps: number
-  /** Tokens used by all turns so far. */
+  /** Tokens used by all turns and compaction summaries so far. */
   readonly usage: TokenUsage
   /** The tool calls of the latest assistant turn, in the order the model made them. */
   readonly calls: ReadonlyArray<ToolCallState>
@@ -208,6 +210,26 @@ const withResult = (
   }
 }
 
+const addUsage = (total: TokenUsage, more: TokenUsage): TokenUsage => ({
+  inputTokens: total.inputTokens + more.inputTokens,
+  outputTokens: total.outputTokens + more.outputTokens
+})
+
+/**
+ * The history with `count` messages from `from` on replaced by one summary message. Chunk slices
+ * and concatenation share structure: nothing of the history is copied here.
+ */
+const compactHistory = (
+  history: Chunk.Chunk<ThreadMessage>,
+  from: number,
+  count: number,
+  summary: string
+): Chunk.Chunk<ThreadMessage> =>
+  Chunk.appendAll(
+    Chunk.append(Chunk.take(history, from), { role: "summary", text: summary }),
+    Chunk.drop(history, from + count)
+  )
+
 const evolveRunning = (state: RunningThread, event: ThreadEvent): ThreadState => {
   switch (event._tag) {
     case "Prompted":
@@ -229,10 +251,7 @@ const evolveRunning = (state: RunningThread, event: ThreadEvent): ThreadState =>
         ...state,
         status: statusOf(calls, []),
         steps: state.steps + 1,
-        usage: {
-          inputTokens: state.usage.inputTokens + event.usage.inputTokens,
-          outputTokens: state.usage.outputTokens + event.usage.outputTokens
-        },
+        usage: addUsage(state.usage, event.usage),
         calls,
         questions: [],
         history: Chunk.append(state.history, {
@@ -267,6 +286,12 @@ const evolveRunning = (state: RunningThread, event: ThreadEvent): ThreadState =>
         { output: event.answer, isError: false },
         state.questions.filter((q) => q.callId !== event.callId)
       )
+    case "ThreadCompacted":
+      return {
+        ...state,
+        usage: addUsage(state.usage, event.usage),
+        history: compactHistory(state.history, event.from, event.replacedMessages, event.summary)
+      }
     case "ThreadDone":
       return { ...state, status: "Done", summary: event.summary }
     case "ThreadFailed":

@@ -5,6 +5,7 @@
  */
 export * from "./JsonValue.js"
 export * from "./ThreadCommand.js"
+export * from "./ThreadCompaction.js"
 export * from "./ThreadError.js"
 export * from "./ThreadEvent.js"
 export * from "./ThreadHandler.js"
