@@ -81,6 +81,10 @@ export const make = (stepsSoFar = 0) => {
         return [`  ? ${event.question}`]
       case "UserAnswered":
         return [`  ↳ answered: ${shorten(event.answer, 80)}`]
+      case "ThreadCompacted":
+        return [
+          `  ≡ compacted ${event.replacedMessages} older messages into a summary (in ${event.usage.inputTokens} / out ${event.usage.outputTokens} tokens)`
+        ]
       case "ThreadDone":
         return [`✔ done: ${shorten(event.summary, 200)}`]
       case "ThreadFailed":
