@@ -3,30 +3,35 @@
  *
  * `simpleExecute(prompt)` starts a thread session and runs it to the end; `resume(session)`
  * continues one after a crash or an interrupt. Both run the LLM and tool workers for that
- * session under one scope and return a summary when the thread is done or failed.
+ * session under one scope and return a summary when the thread is done or failed, or when it
+ * waits for a user's answer that the `Clarifier` could not give now; `answer(session, text)`
+ * records that answer, and `resume` goes on.
  *
  * @since 0.1.0
  */
 import type * as LanguageModel from "@effect/ai/LanguageModel"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
+import { Clarifier } from "./coordinator/Clarifier.js"
 import { ThreadEvents } from "./events/ThreadEvents.js"
 import type { Sandbox } from "./sandbox/Sandbox.js"
 import { EventStore } from "./store/EventStore.js"
 import type { ConcurrencyError, DecodeError, StoreError } from "./store/EventStoreError.js"
 import type { EventMetadata } from "./store/StoredEvent.js"
-import { Prompt } from "./thread/ThreadCommand.js"
+import { Answer, Prompt } from "./thread/ThreadCommand.js"
 import { threadHandler } from "./thread/ThreadHandler.js"
-import { initialThreadState, type ThreadState } from "./thread/ThreadState.js"
+import { initialThreadState, pendingCalls, type ThreadState } from "./thread/ThreadState.js"
 import type { TokenUsage } from "./thread/ThreadEvent.js"
 import type { Validator } from "./tools/Validator.js"
 import * as LlmWorker from "./workers/LlmWorker.js"
-import { threadLog } from "./workers/ThreadSource.js"
+import { inSession, threadLog } from "./workers/ThreadSource.js"
 import * as ToolWorker from "./workers/ToolWorker.js"
 
 /**
@@ -37,11 +42,14 @@ import * as ToolWorker from "./workers/ToolWorker.js"
  */
 export interface ThreadSummary {
   readonly sessionId: string
+  /** `Done`, `Failed`, or `UserWait` when the run stopped for an answer nobody could give now. */
   readonly status: ThreadState["status"]
-  /** The `done` summary, or why the thread failed. */
+  /** The `done` summary, why the thread failed, or the question it waits on. */
   readonly message: string
   readonly steps: number
   readonly usage: TokenUsage
+  /** With `UserWait`: the open question (answer it with `answer`, then `resume`). */
+  readonly question?: string
 }
 
 /**
@@ -73,6 +81,20 @@ export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("Sess
 }
 
 /**
+ * `answer` found no question waiting for the user in the session.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NoOpenQuestion extends Schema.TaggedError<NoOpenQuestion>()("NoOpenQuestion", {
+  sessionId: Schema.String
+}) {
+  override get message(): string {
+    return `session ${this.sessionId} has no open question`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category errors
  */
@@ -94,20 +116,178 @@ export const defaultStreamId = "dabgent"
  */
 export const newSessionId = (): string => `t-${randomBytes(4).toString("hex")}`
 
-const summaryOf = (sessionId: string, state: ThreadState): ThreadSummary => ({
-  sessionId,
-  status: state.status,
-  message: state.status === "Done" ? state.summary : state.status === "Failed" ? state.reason : "",
-  steps: state.steps,
-  usage: state.usage
-})
+const summaryOf = (sessionId: string, state: ThreadState): ThreadSummary => {
+  const question = state.status === "UserWait" ? state.questions[0]?.question : undefined
+  return {
+    sessionId,
+    status: state.status,
+    message:
+      state.status === "Done" ? state.summary : state.status === "Failed" ? state.reason : (question ?? ""),
+    steps: state.steps,
+    usage: state.usage,
+    ...(question === undefined ? {} : { question })
+  }
+}
 
 const isTerminal = (state: ThreadState) => state.status === "Done" || state.status === "Failed"
+
+/** Nothing can move the thread but the user: every call still without a result waits for an answer. */
+const waitsOnlyForUser = (state: ThreadState) =>
+  state.status === "UserWait" && pendingCalls(state).every((call) => call.question !== undefined)
 
 type Requirements = EventStore | LanguageModel.LanguageModel | Sandbox | Validator
 
 /**
- * Runs the workers for one session until its thread is terminal.
+ * A question of a session that waits for the user's answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PendingQuestion {
+  readonly sessionId: string
+  /** The thread that asked (the session's own thread, or one of its tasks' threads). */
+  readonly aggregateId: string
+  /** The `ask_user` call whose result the answer becomes. */
+  readonly callId: string
+  readonly question: string
+}
+
+interface SessionThread {
+  readonly aggregateId: string
+  readonly state: ThreadState
+  readonly version: number
+}
+
+interface Asked {
+  readonly thread: SessionThread
+  readonly question: PendingQuestion
+  /** Where the question was asked in the stream: older questions are answered first. */
+  readonly sequence: number
+}
+
+/** Every thread of a session (the session's own and `<session>/…`), folded, and its open questions. */
+const readSession = (sessionId: string, streamId: string) =>
+  Effect.flatMap(EventStore, (store) =>
+    threadLog(store)
+      .read({ streamId, aggregatePrefix: sessionId })
+      .pipe(
+        Stream.filter((decoded) => inSession(sessionId, decoded.stored.aggregateId)),
+        Stream.runFold(
+          { threads: new Map<string, SessionThread>(), askedAt: new Map<string, number>() },
+          (acc, { event, stored }) => {
+            const before = acc.threads.get(stored.aggregateId)?.state ?? initialThreadState
+            acc.threads.set(stored.aggregateId, {
+              aggregateId: stored.aggregateId,
+              state: threadHandler.apply(before, event),
+              version: stored.version
+            })
+            if (event._tag === "UserQuestionAsked") {
+              acc.askedAt.set(`${stored.aggregateId}\u0000${event.callId}`, stored.sequence)
+            }
+            return acc
+          }
+        ),
+        Effect.map(({ threads, askedAt }) => {
+          const asked: Array<Asked> = []
+          for (const thread of threads.values()) {
+            // `Answer` answers a thread's oldest open question, so only that one can be answered now.
+            const open = thread.state.status === "UserWait" ? thread.state.questions[0] : undefined
+            if (open === undefined) continue
+            asked.push({
+              thread,
+              question: { sessionId, aggregateId: thread.aggregateId, ...open },
+              sequence: askedAt.get(`${thread.aggregateId}\u0000${open.callId}`) ?? 0
+            })
+          }
+          asked.sort((a, b) => a.sequence - b.sequence)
+          return { found: threads.size > 0, asked }
+        })
+      )
+  )
+
+/**
+ * The questions of a session that wait for the user, oldest first (one per thread: its oldest).
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const openQuestions = (
+  sessionId: string,
+  streamId: string = defaultStreamId
+): Effect.Effect<ReadonlyArray<PendingQuestion>, StoreError | DecodeError | SessionNotFound, EventStore> =>
+  Effect.flatMap(readSession(sessionId, streamId), ({ found, asked }) =>
+    found ? Effect.succeed(asked.map((a) => a.question)) : Effect.fail(new SessionNotFound({ sessionId }))
+  )
+
+/**
+ * Which question {@link answerQuestion} answers; by default the session's oldest open question.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AnswerOptions {
+  readonly streamId?: string
+  /** Only a question of this thread. */
+  readonly aggregateId?: string
+  /** Only this question (when it was answered meanwhile, the answer is not recorded). */
+  readonly callId?: string
+}
+
+/**
+ * Records the user's answer to a session's open question (it becomes the result of the
+ * `ask_user` call that asked it); the session's next run goes on from there. Appended with the
+ * version the question was read at: when the thread moved meanwhile (another call of the batch
+ * finished), the question is read again and the answer appended again.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const answerQuestion = (
+  sessionId: string,
+  text: string,
+  options: AnswerOptions = {}
+): Effect.Effect<PendingQuestion, AgentError | NoOpenQuestion, EventStore> => {
+  const streamId = options.streamId ?? defaultStreamId
+  return Effect.gen(function* () {
+    const { found, asked } = yield* readSession(sessionId, streamId)
+    if (!found) return yield* new SessionNotFound({ sessionId })
+    const target = asked.find(
+      (a) =>
+        (options.aggregateId === undefined || a.question.aggregateId === options.aggregateId) &&
+        (options.callId === undefined || a.question.callId === options.callId)
+    )
+    if (target === undefined) return yield* new NoOpenQuestion({ sessionId })
+    const events = yield* Effect.orDie(threadHandler.process(target.thread.state, new Answer({ text })))
+    const store = yield* EventStore
+    yield* threadLog(store)
+      .append(ThreadEvents, {
+        streamId,
+        aggregateId: target.thread.aggregateId,
+        events,
+        expectedVersion: target.thread.version,
+        metadata: { correlationId: sessionId }
+      })
+      .pipe(Effect.catchTag("ParseError", Effect.die))
+    return target.question
+  }).pipe(Effect.retry({ while: (error) => error._tag === "ConcurrencyError", times: 20 }))
+}
+
+/** Folds a thread's history up to the stream's head: the state a run starts from. */
+const currentState = (sessionId: string, streamId: string, head: number) =>
+  Effect.flatMap(EventStore, (store) =>
+    threadLog(store)
+      .read({ streamId, aggregateId: sessionId })
+      .pipe(
+        Stream.takeWhile((decoded) => decoded.stored.sequence <= head),
+        Stream.runFold(initialThreadState, (state, decoded) => threadHandler.apply(state, decoded.event))
+      )
+  )
+
+/**
+ * Runs the workers for one session until its thread is done or failed, or waits only for the
+ * user. A question is put to the `Clarifier` in the context, if any: an answer is recorded and
+ * the run goes on; without one (no Clarifier, or `None`) the run stops, once the other calls of
+ * the batch have finished, with status `UserWait` and the question.
  *
  * @since 0.1.0
  * @category running
@@ -119,24 +299,67 @@ export const runSession = (
   Effect.scoped(
     Effect.gen(function* () {
       const store = yield* EventStore
+      const clarifier = yield* Effect.serviceOption(Clarifier)
       const scope = { streamId, sessionId }
       const workers = yield* Effect.forkScoped(
         Effect.all([LlmWorker.run(scope), ToolWorker.run(scope)], { concurrency: "unbounded", discard: true })
       )
-      const settled = threadLog(store)
-        .subscribe({ streamId, aggregateId: sessionId })
-        .pipe(
-          Stream.scan(initialThreadState, (state, decoded) => threadHandler.apply(state, decoded.event)),
-          Stream.filter(isTerminal),
-          Stream.runHead
-        )
+      // Decide on the state now, then on each later append; never on a state in the middle of the
+      // history (a question there may have been answered long ago).
+      const head = yield* store.head(streamId)
+      const start = yield* currentState(sessionId, streamId, head)
+      const states = Stream.concat(
+        Stream.make(start),
+        threadLog(store)
+          .subscribe({ streamId, aggregateId: sessionId, fromSequence: head })
+          .pipe(
+            Stream.scan(start, (state, decoded) => threadHandler.apply(state, decoded.event)),
+            Stream.drop(1),
+            Stream.mapChunks((chunk) => Chunk.takeRight(chunk, 1))
+          )
+      )
+
+      const asked = new Set<string>()
+      const unanswered = new Set<string>()
+      const ask = (callId: string, question: string) =>
+        Effect.gen(function* () {
+          asked.add(callId)
+          const answer = Option.isSome(clarifier)
+            ? yield* clarifier.value.ask({ sessionId, aggregateId: sessionId, question })
+            : Option.none<string>()
+          if (Option.isNone(answer)) {
+            unanswered.add(callId)
+            return
+          }
+          yield* answerQuestion(sessionId, answer.value, { streamId, aggregateId: sessionId, callId }).pipe(
+            // Answered meanwhile (e.g. with `dabgent answer`): the thread has moved on.
+            Effect.catchTag("NoOpenQuestion", () => Effect.void),
+            Effect.catchTags({ SessionNotFound: Effect.die, ConcurrencyError: Effect.die })
+          )
+        })
+      const stopsAt = (state: ThreadState): Effect.Effect<boolean, StoreError | DecodeError, EventStore> => {
+        if (isTerminal(state)) return Effect.succeed(true)
+        const open = state.status === "UserWait" ? state.questions[0] : undefined
+        if (open === undefined) return Effect.succeed(false)
+        if (!asked.has(open.callId)) {
+          return Effect.map(
+            ask(open.callId, open.question),
+            () => unanswered.has(open.callId) && waitsOnlyForUser(state)
+          )
+        }
+        return Effect.succeed(unanswered.has(open.callId) && waitsOnlyForUser(state))
+      }
+      const stopped = states.pipe(Stream.filterEffect(stopsAt), Stream.runHead)
       const state = yield* Effect.raceFirst(
-        settled,
+        stopped,
         Effect.flatMap(Fiber.join(workers), () =>
           Effect.dieMessage("the workers stopped before the thread ended")
         )
       )
-      return summaryOf(sessionId, state._tag === "Some" ? state.value : initialThreadState)
+      return summaryOf(
+        sessionId,
+        Option.getOrElse(state, () => initialThreadState)
+      )
     })
   ).pipe(Effect.withSpan("DabgentAgent.runSession", { attributes: { sessionId } }))
 
@@ -217,27 +440,49 @@ export class DabgentAgent extends Context.Tag("dabgent/DabgentAgent")<
       sessionId: string,
       options?: { readonly streamId?: string }
     ) => Effect.Effect<ThreadSummary, AgentError>
+    /**
+     * Answers the session's open question (a run that stopped with `UserWait`); `resume` then
+     * goes on. Fails with `NoOpenQuestion` when nothing waits for an answer.
+     */
+    readonly answer: (
+      sessionId: string,
+      text: string,
+      options?: AnswerOptions
+    ) => Effect.Effect<PendingQuestion, AgentError | NoOpenQuestion>
   }
 >() {
   /**
-   * The agent over the services in context: a store, a model, a sandbox and a validator.
+   * The agent over the services in context: a store, a model, a sandbox and a validator. A
+   * `Clarifier` in the context, if there is one, answers the threads' questions during a run;
+   * without one a question stops the run with status `UserWait` (nothing ever blocks on a
+   * terminal that is not there).
    *
    * @since 0.1.0
    * @category layers
    */
   static readonly layer: Layer.Layer<DabgentAgent, never, Requirements> = Layer.effect(
     DabgentAgent,
-    Effect.map(Effect.context<Requirements>(), (context) => ({
-      simpleExecute: (prompt: string, options: ExecuteOptions = {}) =>
-        Effect.flatMap(startThread(prompt, options), (sessionId) =>
-          runSession(sessionId, options.streamId)
-        ).pipe(Effect.provide(context)),
-      resume: (sessionId: string, options: { readonly streamId?: string } = {}) =>
-        Effect.gen(function* () {
-          const { version } = yield* threadState(sessionId, options.streamId)
-          if (version === 0) return yield* new SessionNotFound({ sessionId })
-          return yield* runSession(sessionId, options.streamId)
-        }).pipe(Effect.provide(context))
-    }))
+    Effect.gen(function* () {
+      const required = yield* Effect.context<Requirements>()
+      const clarifier = yield* Effect.serviceOption(Clarifier)
+      const context = Option.match(clarifier, {
+        onNone: () => required,
+        onSome: (service) => Context.add(required, Clarifier, service)
+      })
+      return {
+        simpleExecute: (prompt: string, options: ExecuteOptions = {}) =>
+          Effect.flatMap(startThread(prompt, options), (sessionId) =>
+            runSession(sessionId, options.streamId)
+          ).pipe(Effect.provide(context)),
+        resume: (sessionId: string, options: { readonly streamId?: string } = {}) =>
+          Effect.gen(function* () {
+            const { version } = yield* threadState(sessionId, options.streamId)
+            if (version === 0) return yield* new SessionNotFound({ sessionId })
+            return yield* runSession(sessionId, options.streamId)
+          }).pipe(Effect.provide(context)),
+        answer: (sessionId: string, text: string, options: AnswerOptions = {}) =>
+          answerQuestion(sessionId, text, options).pipe(Effect.provide(context))
+      }
+    })
   )
 }

@@ -31,6 +31,7 @@ export const resume = Command.make(
     validate: Shared.validate,
     sandbox: Shared.sandbox,
     allowNetwork: Shared.allowNetwork,
+    input: Shared.input,
     json: Shared.json
   },
   (options) =>
@@ -67,11 +68,12 @@ export const resume = Command.make(
         ),
         maxSteps: info.started.maxSteps,
         json: options.json,
+        input: options.input,
         start: { _tag: "Resume" }
       })
     })
 ).pipe(
   Command.withDescription(
-    "Continue a session after a crash or Ctrl-C; a tool that was running is reported as interrupted."
+    "Continue a session after a crash, Ctrl-C or an answer (dabgent answer); a tool that was running is reported as interrupted."
   )
 )

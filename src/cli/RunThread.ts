@@ -1,7 +1,8 @@
 /**
  * Running one thread session from the command line: resolve the model first (so a missing
  * model writes nothing), open the store, record the session, run the workers with a live
- * timeline, print the summary, and map the outcome to an exit code.
+ * timeline, print the summary, and map the outcome to an exit code. A question of the agent is
+ * asked inline at a terminal; otherwise the run stops and prints how to answer it (exit code 3).
  *
  * @since 0.1.0
  */
@@ -11,7 +12,9 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import * as Clarifier from "../coordinator/Clarifier.js"
 import { defaultStreamId, runSession, startThread, threadState, type ThreadSummary } from "../DabgentAgent.js"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
@@ -24,6 +27,7 @@ import { EventStore } from "../store/EventStore.js"
 import * as Validator from "../tools/Validator.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
+import type { InputMode } from "./options.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
 
@@ -44,6 +48,8 @@ export interface RunConfig {
   readonly validate: Option.Option<string>
   readonly maxSteps: number
   readonly json: boolean
+  /** How the agent's questions are answered during the run. */
+  readonly input: InputMode
   /** A new session with this prompt, or the continuation of a recorded one. */
   readonly start: { readonly _tag: "New"; readonly prompt: string } | { readonly _tag: "Resume" }
 }
@@ -66,8 +72,22 @@ const sandboxLayer = (config: RunConfig) =>
 
 const sessionLog = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
 
+const clarifierLayer = (input: InputMode) =>
+  input === "none" ? Clarifier.layerNone : input === "input" ? Clarifier.layerTerminal : Clarifier.layerAuto
+
+/** How far the timeline got: the version of the session's thread it printed last. */
+interface Printed {
+  version: number
+}
+
 /** Prints the session's thread events as they are stored, until the thread ends. */
-const printTimeline = (sessionId: string, fromSequence: number, stepsSoFar: number, json: boolean) =>
+const printTimeline = (
+  sessionId: string,
+  fromSequence: number,
+  stepsSoFar: number,
+  json: boolean,
+  printed: Printed
+) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const render = Timeline.make(stepsSoFar)
@@ -78,14 +98,57 @@ const printTimeline = (sessionId: string, fromSequence: number, stepsSoFar: numb
         (decoded) => decoded.event._tag === "ThreadDone" || decoded.event._tag === "ThreadFailed"
       ),
       Stream.runForEach((decoded) =>
-        json
+        (json
           ? Console.log(JSON.stringify(decoded.stored))
           : Effect.forEach(render(decoded.event, decoded.stored), (line) => Console.log(line), {
               discard: true
             })
+        ).pipe(
+          Effect.tap(() =>
+            Effect.sync(() => {
+              if (decoded.stored.aggregateId === sessionId) printed.version = decoded.stored.version
+            })
+          )
+        )
       )
     )
   })
+
+/** Lets the timeline print the thread up to `version` (a few seconds at most), then stops it. */
+const finishTimeline = (printer: Fiber.RuntimeFiber<unknown, unknown>, printed: Printed, version: number) =>
+  Effect.sync(() => printed.version >= version).pipe(
+    Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("10 millis") }),
+    Effect.timeout("5 seconds"),
+    Effect.ignore,
+    Effect.zipRight(Fiber.interrupt(printer))
+  )
+
+const quoted = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`)
+
+/**
+ * The `--store` a follow-up command needs to find this store: the path of a SQLite file that
+ * is not the default; nothing for Postgres (its URL may hold a password, so it is never printed).
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const storeFlag = (store: StoreLocation.StoreLocation): string =>
+  store._tag === "Sqlite" && store.filename !== StoreLocation.defaultSqliteFile
+    ? ` --store ${quoted(store.filename)}`
+    : ""
+
+/** What a user runs to answer a waiting session and go on, exactly. */
+const howToAnswer = (config: RunConfig): string => {
+  const store = storeFlag(config.store)
+  const session = quoted(config.sessionId)
+  return [
+    `session ${config.sessionId} is waiting for your answer. Answer with:`,
+    `  dabgent answer ${session} "<your answer>"${store}`,
+    "then continue with:",
+    `  dabgent resume ${session}${store}`,
+    ...(config.store._tag === "Postgres" ? ["(pass the same --store as this run)"] : [])
+  ].join("\n")
+}
 
 const printSummary = (summary: ThreadSummary, json: boolean, elapsedMs: number) =>
   json
@@ -94,13 +157,17 @@ const printSummary = (summary: ThreadSummary, json: boolean, elapsedMs: number) 
         [
           "",
           `session ${summary.sessionId}: ${summary.status} after ${summary.steps} steps · ${summary.usage.inputTokens} in / ${summary.usage.outputTokens} out tokens · ${(elapsedMs / 1000).toFixed(1)}s`,
-          summary.status === "Done" ? `summary: ${summary.message}` : `reason: ${summary.message}`
+          summary.status === "Done"
+            ? `summary: ${summary.message}`
+            : summary.status === "UserWait"
+              ? `question: ${summary.message}`
+              : `reason: ${summary.message}`
         ].join("\n")
       )
 
 /**
- * Runs (or resumes) a thread session; fails with `ExitCode` 1 when the thread failed and 2 on a
- * configuration error.
+ * Runs (or resumes) a thread session; fails with `ExitCode` 1 when the thread failed, 2 on a
+ * configuration error and 3 when it stopped to wait for the user's answer.
  *
  * @since 0.1.0
  * @category running
@@ -121,6 +188,7 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
       const sessions = sessionLog(store)
       let fromSequence = 0
       let stepsSoFar = 0
+      const printed: Printed = { version: 0 }
       if (config.start._tag === "New") {
         yield* sessions.append(SessionEvents, {
           streamId: defaultStreamId,
@@ -144,7 +212,9 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
         yield* startThread(config.start.prompt, { sessionId: config.sessionId, maxSteps: config.maxSteps })
       } else {
         fromSequence = yield* store.head(defaultStreamId)
-        stepsSoFar = (yield* threadState(config.sessionId)).state.steps
+        const current = yield* threadState(config.sessionId)
+        stepsSoFar = current.state.steps
+        printed.version = current.version
         yield* sessions.append(SessionEvents, {
           streamId: defaultStreamId,
           aggregateId: sessionAggregateId(config.sessionId),
@@ -165,7 +235,7 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
         )
       }
       const printer = yield* Effect.fork(
-        printTimeline(config.sessionId, fromSequence, stepsSoFar, config.json)
+        printTimeline(config.sessionId, fromSequence, stepsSoFar, config.json, printed)
       )
       const summary = yield* runSession(config.sessionId).pipe(
         Effect.onInterrupt(() =>
@@ -174,12 +244,14 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
           )
         )
       )
-      yield* Fiber.join(printer).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+      yield* finishTimeline(printer, printed, (yield* threadState(config.sessionId)).version)
       yield* printSummary(summary, config.json, Date.now() - started)
       if (summary.status === "Failed") return yield* new ExitCode({ code: 1, message: "" })
+      if (summary.status === "UserWait") return yield* new ExitCode({ code: 3, message: howToAnswer(config) })
     })
 
     const layers = Layer.mergeAll(
+      clarifierLayer(config.input),
       Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)),
       Validator.layer(Option.getOrUndefined(config.validate)).pipe(Layer.provideMerge(sandboxLayer(config)))
     ).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))

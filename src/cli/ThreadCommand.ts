@@ -29,6 +29,7 @@ export const thread = Command.make(
     validate: Shared.validate,
     sandbox: Shared.sandbox,
     allowNetwork: Shared.allowNetwork,
+    input: Shared.input,
     json: Shared.json
   },
   (options) =>
@@ -44,6 +45,7 @@ export const thread = Command.make(
         validate: options.validate,
         maxSteps: Option.getOrElse(options.maxSteps, () => 50),
         json: options.json,
+        input: options.input,
         start: { _tag: "New", prompt: options.prompt }
       })
     )

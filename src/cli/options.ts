@@ -3,8 +3,11 @@
  *
  * @since 0.1.0
  */
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import { defaultSqliteFile } from "./StoreLocation.js"
 
 /**
@@ -113,4 +116,40 @@ export const sandbox = Options.choice("sandbox", ["bwrap", "local"]).pipe(
  */
 export const allowNetwork = Options.boolean("allow-network").pipe(
   Options.withDescription("Let commands in the bwrap sandbox use the network (off by default).")
+)
+
+/**
+ * How the agent's questions (`ask_user`) are answered during a run:
+ * - `auto`: asked inline when stdin is a terminal; otherwise the run stops and waits;
+ * - `input`: read from stdin even when it is not a terminal (answers piped in, one per line);
+ * - `none`: never asked inline; the run stops and waits for `dabgent answer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type InputMode = "auto" | "input" | "none"
+
+/**
+ * `--input` / `--no-input` (default: ask inline only at a terminal).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const input: Options.Options<InputMode> = Options.all({
+  input: Options.boolean("input").pipe(
+    Options.withDescription(
+      "Read answers to the agent's questions from stdin even when it is not a terminal (one line per answer; at the end of input the run stops and waits)."
+    )
+  ),
+  noInput: Options.boolean("no-input").pipe(
+    Options.withDescription(
+      "Never ask inline: when the agent asks a question the run stops (exit code 3) and waits for `dabgent answer`."
+    )
+  )
+}).pipe(
+  Options.mapEffect(({ input, noInput }) =>
+    input && noInput
+      ? Effect.fail(ValidationError.invalidValue(HelpDoc.p("--input and --no-input exclude each other")))
+      : Effect.succeed<InputMode>(input ? "input" : noInput ? "none" : "auto")
+  )
 )

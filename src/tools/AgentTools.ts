@@ -81,12 +81,30 @@ export const Done = Tool.make("done", {
 })
 
 /**
+ * Asks the user a question. Not run by the tool runner: the tool worker turns the call into a
+ * question on the thread, and the user's answer becomes the call's result.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const AskUser = Tool.make("ask_user", {
+  description:
+    "Ask the user a question when you cannot go on without their decision or information (a requirement, a choice, a secret you must not guess). Their answer is this call's result. Do not ask what you can find out with the other tools.",
+  parameters: {
+    question: Schema.NonEmptyString.annotations({
+      description: "The question, self-contained: the user may read it long after the session started"
+    })
+  },
+  success: Schema.String
+})
+
+/**
  * Every tool an agent can call, by name.
  *
  * @since 0.1.0
  * @category tools
  */
-export const tools = [Bash, ReadFile, WriteFile, Ls, Rm, Done] as const
+export const tools = [Bash, ReadFile, WriteFile, Ls, Rm, AskUser, Done] as const
 
 /**
  * @since 0.1.0
@@ -108,9 +126,12 @@ export const AgentToolkit = Toolkit.make(
   LenientTool.lenient(WriteFile),
   LenientTool.lenient(Ls),
   LenientTool.lenient(Rm),
+  LenientTool.lenient(AskUser),
   LenientTool.lenient(Done),
   RejectedToolCall
 )
+
+const unused = Effect.dieMessage("agent tools are run by the ToolWorker, not by the model client")
 
 /**
  * Handlers for {@link AgentToolkit}: never called, because tool call resolution is off and the
@@ -119,8 +140,6 @@ export const AgentToolkit = Toolkit.make(
  * @since 0.1.0
  * @category layers
  */
-const unused = Effect.dieMessage("agent tools are run by the ToolWorker, not by the model client")
-
 export const AgentToolkitHandlers = AgentToolkit.toLayer(
   AgentToolkit.of({
     bash: () => unused,
@@ -128,6 +147,7 @@ export const AgentToolkitHandlers = AgentToolkit.toLayer(
     write_file: () => unused,
     ls: () => unused,
     rm: () => unused,
+    ask_user: () => unused,
     done: () => unused,
     rejected_tool_call: () => unused
   })

@@ -8,6 +8,7 @@
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Entry, ExecResult } from "../sandbox/Sandbox.js"
@@ -55,15 +56,13 @@ const formatExec = (result: ExecResult): ToolOutcome => {
 
 const toolNames = AgentTools.tools.map((tool) => tool.name).join(", ")
 
+const invalidArguments = (name: string, error: ParseResult.ParseError): string =>
+  `invalid arguments for ${name}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+
 /** Decodes the arguments with the tool's own Schema; a mismatch is a result the model can read. */
 const argumentsOf = <A, I>(name: string, schema: Schema.Schema<A, I>, params: unknown) =>
   Schema.decodeUnknown(schema)(params).pipe(
-    Effect.mapError(
-      (error) =>
-        new InvalidArguments({
-          reason: `invalid arguments for ${name}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
-        })
-    )
+    Effect.mapError((error) => new InvalidArguments({ reason: invalidArguments(name, error) }))
   )
 
 class InvalidArguments extends Data.TaggedError("InvalidArguments")<{ readonly reason: string }> {
@@ -71,6 +70,19 @@ class InvalidArguments extends Data.TaggedError("InvalidArguments")<{ readonly r
     return this.reason
   }
 }
+
+/**
+ * The question of an `ask_user` call, or the error result for the model when its arguments do
+ * not match the tool's Schema (the same result any other tool gives for bad arguments).
+ *
+ * @since 0.1.0
+ * @category asking
+ */
+export const questionOf = (params: unknown): Either.Either<string, ToolOutcome> =>
+  Schema.decodeUnknownEither(AgentTools.AskUser.parametersSchema)(params).pipe(
+    Either.map((args) => args.question),
+    Either.mapLeft((error) => failed(invalidArguments(AgentTools.AskUser.name, error)))
+  )
 
 const listing = (entries: ReadonlyArray<Entry>): string =>
   entries.length === 0
@@ -119,6 +131,9 @@ export const run = (call: ToolCallRequest): Effect.Effect<ToolOutcome, never, Sa
         const verdict = yield* Effect.flatMap(Validator, (validator) => validator.validate)
         return verdict.accepted ? ok(args.summary) : failed(verdict.output)
       }
+      case AgentTools.AskUser.name:
+        // The tool worker turns these calls into questions; there is nothing to run.
+        return failed("ask_user is answered by the user, not run as a command")
       default:
         return failed(`unknown tool '${call.name}'. Available tools: ${toolNames}`)
     }

@@ -1,20 +1,29 @@
 /**
  * The tool worker: for every thread with tool calls waiting, records `ToolStarted`, runs the
  * call in the sandbox and records `ToolCompleted`. A call that was started by a run that is gone
- * (a crash) is reported to the model as interrupted, never run a second time.
+ * (a crash) is reported to the model as interrupted, never run a second time. An `ask_user` call
+ * is not run: it becomes the thread's open question (`AskUser`), answered later by the user.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type * as Scope from "effect/Scope"
 import { sessionOf } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import type { Sandbox } from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
-import { CompleteTool, InterruptTool, StartTool, type ThreadCommand } from "../thread/ThreadCommand.js"
+import {
+  AskUser,
+  CompleteTool,
+  InterruptTool,
+  StartTool,
+  type ThreadCommand
+} from "../thread/ThreadCommand.js"
 import { threadHandler } from "../thread/ThreadHandler.js"
 import { callsInFlight, callsToRun, initialThreadState, type ThreadState } from "../thread/ThreadState.js"
+import * as AgentTools from "../tools/AgentTools.js"
 import * as ToolRunner from "../tools/ToolRunner.js"
 import type { Validator } from "../tools/Validator.js"
 import * as AggregateActors from "./internal/AggregateActors.js"
@@ -60,10 +69,19 @@ export const run = (
       if (orphan !== undefined)
         return { _tag: "Record", command: new InterruptTool({ callId: orphan.call.id }) }
       const ready = callsToRun(state)[0]
-      if (ready !== undefined) {
-        return { _tag: "Run", callId: ready.call.id, name: ready.call.name, params: ready.call.params }
+      if (ready === undefined) return undefined
+      if (ready.call.name === AgentTools.AskUser.name) {
+        // Nothing runs: the call becomes the thread's question, or an error result for bad arguments.
+        return {
+          _tag: "Record",
+          command: Either.match(ToolRunner.questionOf(ready.call.params), {
+            onRight: (question) => new AskUser({ callId: ready.call.id, question }),
+            onLeft: (outcome) =>
+              new CompleteTool({ callId: ready.call.id, result: outcome.result, isError: outcome.isError })
+          })
+        }
       }
-      return undefined
+      return { _tag: "Run", callId: ready.call.id, name: ready.call.name, params: ready.call.params }
     }
 
     const record = (snapshot: AggregateActors.Snapshot<ThreadState>, command: ThreadCommand) =>
