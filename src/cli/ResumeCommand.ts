@@ -6,6 +6,7 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -32,7 +33,11 @@ export const resume = Command.make(
     sandbox: Shared.sandbox,
     allowNetwork: Shared.allowNetwork,
     input: Shared.input,
-    json: Shared.json
+    json: Shared.json,
+    parallel: Options.integer("parallel").pipe(
+      Options.withDescription("For planner sessions: how many independent tasks run at once (default 4)."),
+      Options.withDefault(4)
+    )
   },
   (options) =>
     Effect.gen(function* () {
@@ -48,14 +53,14 @@ export const resume = Command.make(
         })
       }
       const info = found.value
-      if (info.thread.status === "Done" || info.thread.status === "Failed") {
-        yield* Console.log(`session ${info.sessionId} already ended: ${info.thread.status}`)
-        if (info.thread.status === "Failed") return yield* new ExitCode({ code: 1, message: "" })
+      if (info.progress.ended) {
+        yield* Console.log(`session ${info.sessionId} already ended: ${info.progress.status}`)
+        if (info.progress.failed) return yield* new ExitCode({ code: 1, message: "" })
         return
       }
       const recordedBaseUrl =
         info.latest.baseUrl === undefined ? Option.none() : Option.some(info.latest.baseUrl)
-      yield* RunThread.run({
+      const config = {
         sessionId: info.sessionId,
         store: location,
         model: Option.orElse(options.model, () => Option.some(info.latest.model)),
@@ -68,9 +73,14 @@ export const resume = Command.make(
         ),
         maxSteps: info.started.maxSteps,
         json: options.json,
-        input: options.input,
-        start: { _tag: "Resume" }
-      })
+        input: options.input
+      }
+      if (info.started.mode === "plan") {
+        // The planner is loaded only for planner sessions.
+        const RunPlan = yield* Effect.promise(() => import("./RunPlan.js"))
+        return yield* RunPlan.run({ ...config, maxParallel: options.parallel, start: { _tag: "Resume" } })
+      }
+      yield* RunThread.run({ ...config, start: { _tag: "Resume" } })
     })
 ).pipe(
   Command.withDescription(

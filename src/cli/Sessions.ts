@@ -29,8 +29,58 @@ export interface SessionInfo {
     readonly workdir: string
     readonly sandbox: "bwrap" | "local"
   }
-  readonly thread: ThreadState
+  readonly progress: Progress
 }
+
+/**
+ * Where a session stands, whatever its mode.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Progress {
+  /** A thread's status (`Agent`, `Done`, …) or a plan's (`planning`, `running`, `completed: all_done`, …). */
+  readonly status: string
+  readonly ended: boolean
+  readonly failed: boolean
+  readonly steps: number
+  readonly tokens: number
+}
+
+const threadProgress = (state: ThreadState): Progress => ({
+  status: state.status,
+  ended: state.status === "Done" || state.status === "Failed",
+  failed: state.status === "Failed",
+  steps: state.steps,
+  tokens: state.usage.inputTokens + state.usage.outputTokens
+})
+
+/** A planner session's progress; the planner is loaded only for such sessions. */
+const planProgress = (sessionId: string) =>
+  Effect.gen(function* () {
+    const Planning = yield* Effect.promise(() => import("../coordinator/Planning.js"))
+    const view = yield* Planning.readView(sessionId, defaultStreamId)
+    const summary = Planning.summarize(
+      sessionId,
+      view,
+      view.planner.phase === "completed" ? "completed" : "running"
+    )
+    const phase = view.planner.phase
+    return {
+      status:
+        phase === "completed"
+          ? `completed: ${view.planner.outcome ?? "?"}`
+          : phase === "awaiting_plan"
+            ? "planning"
+            : summary.tasks.some((t) => t.status === "needs_clarification")
+              ? "waiting"
+              : "running",
+      ended: phase === "completed",
+      failed: phase === "completed" && view.planner.outcome !== "all_done",
+      steps: summary.tasks.reduce((sum, t) => sum + t.steps, 0),
+      tokens: summary.usage.inputTokens + summary.usage.outputTokens
+    } satisfies Progress
+  })
 
 const log = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
 
@@ -48,7 +98,7 @@ export const find = (
     const records = yield* Stream.runCollect(
       log(store).read({ streamId: defaultStreamId, aggregateId: sessionAggregateId(sessionId) })
     )
-    let info: Omit<SessionInfo, "thread"> | undefined
+    let info: Omit<SessionInfo, "progress"> | undefined
     for (const { event, stored } of records) {
       if (event._tag === "SessionStarted") {
         info = {
@@ -75,8 +125,11 @@ export const find = (
       }
     }
     if (info === undefined) return Option.none()
-    const { state } = yield* threadState(sessionId)
-    return Option.some({ ...info, thread: state })
+    const progress =
+      info.started.mode === "plan"
+        ? yield* planProgress(sessionId)
+        : threadProgress((yield* threadState(sessionId)).state)
+    return Option.some({ ...info, progress })
   })
 
 /**

@@ -27,9 +27,9 @@ export const sessions = Command.make(
       const rows = all.map((s) => ({
         id: s.sessionId,
         mode: s.started.mode,
-        status: s.thread.status,
-        steps: s.thread.steps,
-        tokens: s.thread.usage.inputTokens + s.thread.usage.outputTokens,
+        status: s.progress.status,
+        steps: s.progress.steps,
+        tokens: s.progress.tokens,
         started: s.startedAt.toISOString(),
         model: s.latest.model,
         input: s.started.input

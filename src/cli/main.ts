@@ -1,7 +1,8 @@
 /**
  * The `dabgent` command line.
  *
- * Exit codes: 0 done, 1 the work failed, 2 usage or configuration error, 130 interrupted.
+ * Exit codes: 0 done, 1 the work failed, 2 usage or configuration error, 3 waiting for an answer,
+ * 130 interrupted.
  *
  * @since 0.1.0
  */
@@ -15,8 +16,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { createRequire } from "node:module"
+import { answer } from "./AnswerCommand.js"
 import { events } from "./EventsCommand.js"
+import { fork } from "./ForkCommand.js"
+import { coordinate, plan } from "./PlanCommands.js"
+import { replay } from "./ReplayCommand.js"
 import { resume } from "./ResumeCommand.js"
+import { run } from "./RunCommand.js"
 import { sessions } from "./SessionsCommand.js"
 import { thread } from "./ThreadCommand.js"
 import { ExitCode } from "./ExitCode.js"
@@ -25,7 +31,7 @@ const version = (createRequire(import.meta.url)("../../package.json") as { versi
 
 const dabgent = Command.make("dabgent").pipe(
   Command.withDescription("An event-sourced runtime for LLM coding agents."),
-  Command.withSubcommands([thread, resume, sessions, events])
+  Command.withSubcommands([run, thread, plan, coordinate, answer, resume, sessions, events, replay, fork])
 )
 
 const cli = Command.run(dabgent, { name: "dabgent", version })

@@ -39,6 +39,19 @@ export class SessionResumed extends Schema.TaggedClass<SessionResumed>()("Sessio
 }) {}
 
 /**
+ * `dabgent run` chose how to work on the input, and why (`by` the model, or by the heuristic
+ * when the model could not say).
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export class RouteChosen extends Schema.TaggedClass<RouteChosen>()("RouteChosen", {
+  mode: Schema.Literal("thread", "plan"),
+  reason: Schema.String,
+  by: Schema.Literal("model", "heuristic")
+}) {}
+
+/**
  * @since 0.1.0
  * @category schemas
  */
@@ -63,6 +76,23 @@ export const SessionEvents = EventFamily.make("session", SessionEvent)
  * @category naming
  */
 export const sessionAggregateId = (sessionId: string): string => `${sessionId}/session`
+
+/**
+ * The `route.*` family: how `dabgent run` routed a session (kept apart from `session.*`, whose
+ * readers expect run settings).
+ *
+ * @since 0.1.0
+ * @category families
+ */
+export const RouteEvents = EventFamily.make("route", Schema.Union(RouteChosen))
+
+/**
+ * The aggregate that records how `dabgent run` routed a session.
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const routeAggregateId = (sessionId: string): string => `${sessionId}/route`
 
 /**
  * The session an aggregate belongs to: `<session>` itself or `<session>/<part>`.
