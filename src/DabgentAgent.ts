@@ -12,6 +12,11 @@
 import type * as LanguageModel from "@effect/ai/LanguageModel"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
+import type { PlanOptions, PlanSummary } from "./coordinator/Planning.js"
+import type { Route } from "./coordinator/Routing.js"
+import * as EventCodec from "./events/EventCodec.js"
+import * as EventLog from "./events/EventLog.js"
+import { RouteChosen, RouteEvents, routeAggregateId } from "./events/SessionEvents.js"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -449,6 +454,25 @@ export class DabgentAgent extends Context.Tag("dabgent/DabgentAgent")<
       text: string,
       options?: AnswerOptions
     ) => Effect.Effect<PendingQuestion, AgentError | NoOpenQuestion>
+    /**
+     * Plans `input` and executes the plan: each task as a thread, independent tasks in parallel,
+     * dependents of a failed task skipped. The planner is loaded on the first call only.
+     */
+    readonly planAndExecute: (input: string, options?: PlanOptions) => Effect.Effect<PlanSummary, AgentError>
+    /** Continues a planner session (after a crash, an interrupt or an answer). */
+    readonly resumePlan: (sessionId: string, options?: PlanOptions) => Effect.Effect<PlanSummary, AgentError>
+    /**
+     * For new users: chooses a single thread or a plan (the model classifies; a heuristic
+     * decides when it cannot), records the choice and its reason, and runs it.
+     */
+    readonly execute: (
+      input: string,
+      options?: ExecuteOptions & PlanOptions
+    ) => Effect.Effect<
+      | { readonly route: Route; readonly mode: "thread"; readonly summary: ThreadSummary }
+      | { readonly route: Route; readonly mode: "plan"; readonly summary: PlanSummary },
+      AgentError
+    >
   }
 >() {
   /**
@@ -469,6 +493,12 @@ export class DabgentAgent extends Context.Tag("dabgent/DabgentAgent")<
         onNone: () => required,
         onSome: (service) => Context.add(required, Clarifier, service)
       })
+      // The planner (and everything only it needs) is loaded on first use.
+      const planning = Effect.promise(() => import("./coordinator/Planning.js"))
+      const withAsk = (options: PlanOptions): PlanOptions =>
+        options.ask !== undefined || Option.isNone(clarifier)
+          ? options
+          : { ...options, ask: clarifier.value.ask }
       return {
         simpleExecute: (prompt: string, options: ExecuteOptions = {}) =>
           Effect.flatMap(startThread(prompt, options), (sessionId) =>
@@ -481,7 +511,61 @@ export class DabgentAgent extends Context.Tag("dabgent/DabgentAgent")<
             return yield* runSession(sessionId, options.streamId)
           }).pipe(Effect.provide(context)),
         answer: (sessionId: string, text: string, options: AnswerOptions = {}) =>
-          answerQuestion(sessionId, text, options).pipe(Effect.provide(context))
+          answerQuestion(sessionId, text, options).pipe(
+            // A planner session's clarification task is answered by the planner.
+            Effect.catchTag("NoOpenQuestion", (error) =>
+              Effect.flatMap(planning, (Planning) =>
+                Effect.flatMap(Planning.answer(sessionId, text, options), (answered) =>
+                  answered
+                    ? Effect.succeed<PendingQuestion>({
+                        sessionId,
+                        aggregateId: sessionId,
+                        callId: "",
+                        question: ""
+                      })
+                    : Effect.fail(error)
+                )
+              )
+            ),
+            Effect.provide(context)
+          ),
+        planAndExecute: (input: string, options: PlanOptions = {}) =>
+          Effect.flatMap(planning, (Planning) => Planning.planAndExecute(input, withAsk(options))).pipe(
+            Effect.provide(context)
+          ),
+        resumePlan: (sessionId: string, options: PlanOptions = {}) =>
+          Effect.gen(function* () {
+            const Planning = yield* planning
+            const view = yield* Planning.readView(sessionId, options.streamId ?? defaultStreamId)
+            if (view.plannerVersion === 0) return yield* new SessionNotFound({ sessionId })
+            return yield* Planning.runPlanSession(sessionId, withAsk(options))
+          }).pipe(Effect.provide(context)),
+        execute: (input: string, options: ExecuteOptions & PlanOptions = {}) =>
+          Effect.gen(function* () {
+            const Routing = yield* Effect.promise(() => import("./coordinator/Routing.js"))
+            const route = yield* Routing.classify(input)
+            const Planning = route.mode === "plan" ? yield* planning : undefined
+            const sessionId =
+              options.sessionId ?? (Planning === undefined ? newSessionId() : Planning.newPlanSessionId())
+            const store = yield* EventStore
+            yield* EventLog.make(store, EventCodec.make(RouteEvents))
+              .append(RouteEvents, {
+                streamId: options.streamId ?? defaultStreamId,
+                aggregateId: routeAggregateId(sessionId),
+                events: [new RouteChosen(route)],
+                expectedVersion: 0,
+                metadata: { correlationId: sessionId }
+              })
+              .pipe(Effect.catchTag("ParseError", Effect.die))
+            if (Planning === undefined) {
+              const summary = yield* Effect.flatMap(startThread(input, { ...options, sessionId }), (id) =>
+                runSession(id, options.streamId)
+              )
+              return { route, mode: "thread" as const, summary }
+            }
+            const summary = yield* Planning.planAndExecute(input, withAsk({ ...options, sessionId }))
+            return { route, mode: "plan" as const, summary }
+          }).pipe(Effect.provide(context))
       }
     })
   )
