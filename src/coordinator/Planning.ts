@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type * as LanguageModel from "@effect/ai/LanguageModel"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -204,6 +205,32 @@ const quiescent = (view: PlannerWorker.SessionView): boolean =>
     return thread !== undefined && thread.status === "UserWait"
   })
 
+/** Best effort: the log records why the run ended; if even that fails, the error still surfaces. */
+const recordFatal = (sessionId: string, streamId: string, reason: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    // Only the planner's own events: the damage may be in a task thread.
+    const log = EventLog.make(store, EventCodec.make(PlannerEvents))
+    const { state, version } = yield* log.read({ streamId, aggregateId: sessionId }).pipe(
+      Stream.runFold({ state: initialPlannerState, version: 0 }, (acc, decoded) => ({
+        state: plannerHandler.apply(acc.state, decoded.event),
+        version: decoded.stored.version
+      }))
+    )
+    if (state.phase === "completed") return
+    const events = yield* plannerHandler.process(
+      state,
+      new Complete({ force: true, reason: `fatal: ${reason.split("\n")[0] ?? reason}` })
+    )
+    yield* log.append(PlannerEvents, {
+      streamId,
+      aggregateId: sessionId,
+      events,
+      expectedVersion: version,
+      metadata: { correlationId: sessionId }
+    })
+  }).pipe(Effect.ignore)
+
 /**
  * Runs the session's workers until the planning completes, or until it can only wait for the
  * user (then the summary carries the question).
@@ -258,6 +285,12 @@ export const runPlanSession = (
         settled,
         Effect.flatMap(Fiber.join(workers), () =>
           Effect.dieMessage("the workers stopped before the session ended")
+        )
+      ).pipe(
+        // A failure for good (a damaged event, a defect) ends the session, and the log says why:
+        // the planning completes as cancelled with the reason. An interrupt (Ctrl-C) records nothing.
+        Effect.tapErrorCause((cause) =>
+          Cause.isInterruptedOnly(cause) ? Effect.void : recordFatal(sessionId, streamId, Cause.pretty(cause))
         )
       )
       return Option.getOrElse(result, () => summarize(sessionId, view, "running"))

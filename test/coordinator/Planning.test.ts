@@ -182,4 +182,22 @@ describe("planning sessions", () => {
       expect(events.filter((e) => e.type.startsWith("thread."))).toEqual([])
     }).pipe(Effect.provide(layerFor(agentModel(fourTasks, slowTool), EventStore.layerMemory)))
   )
+
+  it.live("a damaged event is fatal: the run fails with DecodeError and the log records why", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const sessionId = yield* Planning.startPlanning("build a, b, combine, report")
+      yield* store.append({
+        streamId: "dabgent",
+        aggregateId: `${sessionId}/task-a`,
+        events: [{ type: "thread.Prompted", data: { prompt: 42 } }]
+      })
+      const error = yield* Effect.flip(Planning.runPlanSession(sessionId))
+      expect(error).toMatchObject({ _tag: "DecodeError", type: "thread.Prompted" })
+      const events = yield* sessionEvents(sessionId)
+      const completed = events.find((e) => e.type === "planner.PlanningCompleted")
+      expect(completed?.data).toMatchObject({ outcome: "cancelled" })
+      expect(JSON.stringify(completed?.data)).toContain("fatal")
+    }).pipe(Effect.provide(layerFor(agentModel(fourTasks, slowTool), EventStore.layerMemory)))
+  )
 })
