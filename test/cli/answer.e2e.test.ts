@@ -56,15 +56,7 @@ const threadArgs = (server: FakeChat.FakeChatServer, dir: string, ...extra: Read
 ]
 
 /** Runs the CLI with `stdin` piped in (then closed). */
-const runWithStdin = (args: ReadonlyArray<string>, stdin: string, cwd: string) => {
-  const child = spawn(process.execPath, ["--import", tsx, main, ...args], {
-    cwd,
-    env: cleanEnv(),
-    stdio: ["pipe", "pipe", "pipe"]
-  })
-  child.stdin.end(stdin)
-  return collect(child)
-}
+const runWithStdin = (args: ReadonlyArray<string>, stdin: string, cwd: string) => runCli(args, { cwd, stdin })
 
 const shellQuote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`
 

@@ -2,7 +2,7 @@
  * Planning from the command line: `plan`, `coordinate`, `run`, and answering a clarification
  * through `answer` + `resume`, as a child process against a fake model server.
  */
-import { describe, expect, it } from "vitest"
+import { describe, expect, inject, it } from "vitest"
 import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -53,25 +53,13 @@ const sessionOf = (stderr: string) => {
 
 const base = (url: string) => ["--model", "openai-compat:m", "--base-url", url, "--sandbox", "local"]
 
-describe("dabgent plan / coordinate / run", () => {
-  it("coordinate runs the plan and exits 0 with every task's status", async () => {
-    const dir = tempDir()
-    const server = await FakeChat.start({ handler: model(threeTasks) })
-    try {
-      const result = await runCli(["coordinate", "build a and b, then combine", ...base(server.url)], {
-        cwd: dir
-      })
-      expect(result.stderr).not.toMatch(/Error|error:/)
-      expect(result.code).toBe(0)
-      expect(result.stdout).toContain("plan: 3 tasks")
-      expect(result.stdout).toContain("planning completed: all_done")
-      expect(result.stdout).toMatch(/\[c\] completed/)
-      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a")
-    } finally {
-      await server.close()
-    }
-  })
+/** Where the log lives in a test: the default SQLite file in the workdir, or the test Postgres. */
+const stores: ReadonlyArray<{ readonly name: string; readonly args: () => ReadonlyArray<string> }> = [
+  { name: "sqlite", args: () => [] },
+  { name: "postgres", args: () => ["--store", inject("databaseUrl")] }
+]
 
+describe("dabgent plan / coordinate / run", () => {
   it("plan stores the task graph and writes no thread events; resume executes it", async () => {
     const dir = tempDir()
     const server = await FakeChat.start({ handler: model(threeTasks) })
@@ -116,32 +104,6 @@ describe("dabgent plan / coordinate / run", () => {
     }
   })
 
-  it("a clarification without a terminal exits 3; answer + resume finish it", async () => {
-    const dir = tempDir()
-    const plan = {
-      tasks: [
-        { id: "q", description: "Which language should it be written in?", kind: "clarification" },
-        { id: "w", description: "write it", kind: "tool_call", dependencies: ["q"] }
-      ]
-    }
-    const server = await FakeChat.start({ handler: model(plan) })
-    try {
-      const first = await runCli(["coordinate", "write a tool", ...base(server.url)], { cwd: dir })
-      expect(first.code).toBe(3)
-      const sessionId = sessionOf(first.stderr)
-      expect(first.stderr).toContain(`dabgent answer ${sessionId}`)
-      expect(first.stderr).toContain(`dabgent resume ${sessionId}`)
-      const answered = await runCli(["answer", sessionId, "Rust"], { cwd: dir })
-      expect(answered.code).toBe(0)
-      const resumed = await runCli(["resume", sessionId], { cwd: dir })
-      expect(resumed.code).toBe(0)
-      expect(resumed.stdout).toContain("all_done")
-      expect(readFileSync(join(dir, "w.txt"), "utf8")).toBe("Rust")
-    } finally {
-      await server.close()
-    }
-  })
-
   it("run chooses a plan for multi-step input, records why, and says so", async () => {
     const dir = tempDir()
     const server = await FakeChat.start({ handler: model(threeTasks) })
@@ -157,43 +119,122 @@ describe("dabgent plan / coordinate / run", () => {
       await server.close()
     }
   })
+})
 
-  it("SIGKILL in the middle of a plan, then resume: every task finishes and no tool runs twice", async () => {
+for (const store of stores) {
+  describe(`dabgent coordinate (${store.name})`, () => {
+    it(`[${store.name}] coordinate runs the plan and exits 0 with every task's status`, async () => {
+      const dir = tempDir()
+      const server = await FakeChat.start({ handler: model(threeTasks) })
+      try {
+        const result = await runCli(
+          ["coordinate", "build a and b, then combine", ...base(server.url), ...store.args()],
+          {
+            cwd: dir
+          }
+        )
+        expect(result.stderr).not.toMatch(/Error|error:/)
+        expect(result.code).toBe(0)
+        expect(result.stdout).toContain("plan: 3 tasks")
+        expect(result.stdout).toContain("planning completed: all_done")
+        expect(result.stdout).toMatch(/\[c\] completed/)
+        expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("a")
+      } finally {
+        await server.close()
+      }
+    })
+
+    it(`[${store.name}] a clarification without a terminal exits 3; answer + resume finish it`, async () => {
+      const dir = tempDir()
+      const plan = {
+        tasks: [
+          { id: "q", description: "Which language should it be written in?", kind: "clarification" },
+          { id: "w", description: "write it", kind: "tool_call", dependencies: ["q"] }
+        ]
+      }
+      const server = await FakeChat.start({ handler: model(plan) })
+      try {
+        const first = await runCli(["coordinate", "write a tool", ...base(server.url), ...store.args()], {
+          cwd: dir
+        })
+        expect(first.code).toBe(3)
+        const sessionId = sessionOf(first.stderr)
+        expect(first.stderr).toContain(`dabgent answer ${sessionId}`)
+        expect(first.stderr).toContain(`dabgent resume ${sessionId}`)
+        const answered = await runCli(["answer", sessionId, "Rust", ...store.args()], { cwd: dir })
+        expect(answered.code).toBe(0)
+        const resumed = await runCli(["resume", sessionId, ...store.args()], { cwd: dir })
+        expect(resumed.code).toBe(0)
+        expect(resumed.stdout).toContain("all_done")
+        expect(readFileSync(join(dir, "w.txt"), "utf8")).toBe("Rust")
+      } finally {
+        await server.close()
+      }
+    })
+
+    it(`[${store.name}] SIGKILL in the middle of a plan, then resume: every task finishes and no tool runs twice`, async () => {
+      const dir = tempDir()
+      const slow = (request: FakeChat.RecordedRequest): FakeChat.FakeResponse => {
+        const body = request.body as Body
+        if (body.tools === undefined || body.tools.length === 0) return { text: JSON.stringify(threeTasks) }
+        const task = /Your task \(([^,]+),/.exec(text(body))?.[1] ?? "x"
+        if (body.messages.some((m) => m.role === "tool")) {
+          return { toolCalls: [{ name: "done", params: { summary: `did ${task}` } }] }
+        }
+        return { toolCalls: [{ name: "bash", params: { command: `echo run >> runs-${task}.txt; sleep 1` } }] }
+      }
+      const server = await FakeChat.start({ handler: slow })
+      try {
+        const child = startCli(["coordinate", "a and b, then c", ...base(server.url), ...store.args()], {
+          cwd: dir
+        })
+        const running = collect(child, 60_000)
+        for (let i = 0; i < 300 && !existsSync(join(dir, "runs-a.txt")); i++)
+          await new Promise((r) => setTimeout(r, 50))
+        child.kill("SIGKILL")
+        const killed = await running
+        expect(killed.signal).toBe("SIGKILL")
+        const sessionId = sessionOf(killed.stderr)
+        const resumed = await runCli(["resume", sessionId, ...store.args()], { cwd: dir })
+        expect(resumed.code).toBe(0)
+        expect(resumed.stdout).toContain("all_done")
+        for (const task of ["a", "b", "c"]) {
+          expect(readFileSync(join(dir, `runs-${task}.txt`), "utf8")).toBe("run\n")
+        }
+        const events = await runCli(["events", sessionId, "--json", ...store.args()], { cwd: dir })
+        const stored = events.stdout
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { aggregateId: string; version: number; sequence: number })
+        const keys = stored.map((e) => `${e.aggregateId}@${e.version}`)
+        expect(new Set(keys).size).toBe(keys.length)
+        const sequences = stored.map((e) => e.sequence)
+        expect([...sequences].sort((x, y) => x - y)).toEqual(sequences)
+      } finally {
+        await server.close()
+      }
+    })
+  })
+}
+
+describe("dabgent coordinate --input", () => {
+  it("answers a clarification task from piped stdin and finishes in one run", async () => {
     const dir = tempDir()
-    const slow = (request: FakeChat.RecordedRequest): FakeChat.FakeResponse => {
-      const body = request.body as Body
-      if (body.tools === undefined || body.tools.length === 0) return { text: JSON.stringify(threeTasks) }
-      const task = /Your task \(([^,]+),/.exec(text(body))?.[1] ?? "x"
-      if (body.messages.some((m) => m.role === "tool")) {
-        return { toolCalls: [{ name: "done", params: { summary: `did ${task}` } }] }
-      }
-      return { toolCalls: [{ name: "bash", params: { command: `echo run >> runs-${task}.txt; sleep 1` } }] }
+    const plan = {
+      tasks: [
+        { id: "q", description: "Which language should it be written in?", kind: "clarification" },
+        { id: "w", description: "write it", kind: "tool_call", dependencies: ["q"] }
+      ]
     }
-    const server = await FakeChat.start({ handler: slow })
+    const server = await FakeChat.start({ handler: model(plan) })
     try {
-      const child = startCli(["coordinate", "a and b, then c", ...base(server.url)], { cwd: dir })
-      const running = collect(child, 60_000)
-      for (let i = 0; i < 300 && !existsSync(join(dir, "runs-a.txt")); i++)
-        await new Promise((r) => setTimeout(r, 50))
-      child.kill("SIGKILL")
-      const killed = await running
-      expect(killed.signal).toBe("SIGKILL")
-      const sessionId = sessionOf(killed.stderr)
-      const resumed = await runCli(["resume", sessionId], { cwd: dir })
-      expect(resumed.code).toBe(0)
-      expect(resumed.stdout).toContain("all_done")
-      for (const task of ["a", "b", "c"]) {
-        expect(readFileSync(join(dir, `runs-${task}.txt`), "utf8")).toBe("run\n")
-      }
-      const events = await runCli(["events", sessionId, "--json"], { cwd: dir })
-      const stored = events.stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line) as { aggregateId: string; version: number; sequence: number })
-      const keys = stored.map((e) => `${e.aggregateId}@${e.version}`)
-      expect(new Set(keys).size).toBe(keys.length)
-      const sequences = stored.map((e) => e.sequence)
-      expect([...sequences].sort((x, y) => x - y)).toEqual(sequences)
+      const result = await runCli(["coordinate", "write a tool", ...base(server.url), "--input"], {
+        cwd: dir,
+        stdin: "Rust\n"
+      })
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain("all_done")
+      expect(readFileSync(join(dir, "w.txt"), "utf8")).toBe("Rust")
     } finally {
       await server.close()
     }

@@ -24,15 +24,22 @@ export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NO_COLOR: "1", ...extra }
 }
 
-export const startCli = (
-  args: ReadonlyArray<string>,
-  options: { cwd: string; env?: Record<string, string> }
-) =>
-  spawn(process.execPath, ["--import", tsx, main, ...args], {
+export interface CliOptions {
+  readonly cwd: string
+  readonly env?: Record<string, string>
+  /** Piped to the CLI's stdin, which is then closed; without it stdin is /dev/null. */
+  readonly stdin?: string
+}
+
+export const startCli = (args: ReadonlyArray<string>, options: CliOptions) => {
+  const child = spawn(process.execPath, ["--import", tsx, main, ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
   })
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin)
+  return child
+}
 
 export const collect = (child: ChildProcess, timeoutMs = 60_000): Promise<CliResult> =>
   new Promise((resolve, reject) => {
@@ -52,7 +59,6 @@ export const collect = (child: ChildProcess, timeoutMs = 60_000): Promise<CliRes
     })
   })
 
-export const runCli = (args: ReadonlyArray<string>, options: { cwd: string; env?: Record<string, string> }) =>
-  collect(startCli(args, options))
+export const runCli = (args: ReadonlyArray<string>, options: CliOptions) => collect(startCli(args, options))
 
 export { root }
