@@ -15,6 +15,7 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import * as EventCodec from "../events/EventCodec.js"
+import * as EventRouter from "../events/EventRouter.js"
 import * as EventLog from "../events/EventLog.js"
 import { PlannerEvents } from "../events/PlannerEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
@@ -106,7 +107,7 @@ export const newPlanSessionId = (): string => `p-${randomBytes(4).toString("hex"
 type Requirements = EventStore | LanguageModel.LanguageModel | Sandbox | Validator
 
 const sessionLog = (store: EventStore["Type"]) =>
-  EventLog.make(store, EventCodec.make(PlannerEvents, ThreadEvents))
+  EventRouter.plannerLog(store)
 
 /**
  * The session's view folded from the log.

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as EventCodec from "../events/EventCodec.js"
-import * as EventLog from "../events/EventLog.js"
+import * as EventRouter from "../events/EventRouter.js"
 import { PlannerEvents } from "../events/PlannerEvents.js"
 import { sessionOf } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
@@ -158,7 +158,7 @@ export const run = (
   Effect.gen(function* () {
     const store = yield* EventStore
     const planner = yield* LlmPlanner
-    const log = EventLog.make(store, EventCodec.make(PlannerEvents, ThreadEvents))
+    const log = EventRouter.plannerLog(store)
     const budget = options.contextBudget ?? 24_000
     /** Questions already put to the user without an answer, by where they were asked and at which version. */
     const unanswered = new Set<string>()
