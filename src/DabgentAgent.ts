@@ -27,6 +27,7 @@ import { randomBytes } from "node:crypto"
 import { Clarifier } from "./coordinator/Clarifier.js"
 import { ThreadEvents } from "./events/ThreadEvents.js"
 import type { Sandbox } from "./sandbox/Sandbox.js"
+import * as Supervision from "./coordinator/Supervision.js"
 import { EventStore } from "./store/EventStore.js"
 import type { ConcurrencyError, DecodeError, StoreError } from "./store/EventStoreError.js"
 import type { EventMetadata } from "./store/StoredEvent.js"
@@ -35,9 +36,7 @@ import { threadHandler } from "./thread/ThreadHandler.js"
 import { initialThreadState, pendingCalls, type ThreadState } from "./thread/ThreadState.js"
 import type { TokenUsage } from "./thread/ThreadEvent.js"
 import type { Validator } from "./tools/Validator.js"
-import * as LlmWorker from "./workers/LlmWorker.js"
 import { inSession, threadLog } from "./workers/ThreadSource.js"
-import * as ToolWorker from "./workers/ToolWorker.js"
 
 /**
  * How a session ended (or where it stopped).
@@ -306,9 +305,7 @@ export const runSession = (
       const store = yield* EventStore
       const clarifier = yield* Effect.serviceOption(Clarifier)
       const scope = { streamId, sessionId }
-      const workers = yield* Effect.forkScoped(
-        Effect.all([LlmWorker.run(scope), ToolWorker.run(scope)], { concurrency: "unbounded", discard: true })
-      )
+      const workers = yield* Supervision.startThreadWorkers(scope)
       // Decide on the state now, then on each later append; never on a state in the middle of the
       // history (a question there may have been answered long ago).
       const head = yield* store.head(streamId)

@@ -8,11 +8,9 @@
  * @since 0.1.0
  */
 import type * as LanguageModel from "@effect/ai/LanguageModel"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
@@ -27,6 +25,7 @@ import { EventStore } from "../store/EventStore.js"
 import type { ConcurrencyError, DecodeError, StoreError } from "../store/EventStoreError.js"
 import type { Validator } from "../tools/Validator.js"
 import * as LlmWorker from "../workers/LlmWorker.js"
+import { supervised } from "./Supervision.js"
 import * as PlannerWorker from "../workers/PlannerWorker.js"
 import * as ToolWorker from "../workers/ToolWorker.js"
 
@@ -40,17 +39,6 @@ export interface CoordinatorOptions {
   readonly maxStepsPerTask: number
   readonly ask: (question: PlannerWorker.Question) => Effect.Effect<Option.Option<string>>
 }
-
-/** Restarts after a store failure; a decode failure or a defect is fatal. */
-const supervised = <R>(name: string, worker: Effect.Effect<void, StoreError | DecodeError, R>) =>
-  worker.pipe(
-    Effect.tapErrorCause((cause) => Effect.logWarning(`${name} stopped`, Cause.pretty(cause))),
-    Effect.retry({
-      while: (error) => error._tag === "StoreError",
-      schedule: Schedule.jittered(Schedule.exponential("200 millis", 2)).pipe(Schedule.upTo("2 minutes"))
-    }),
-    Effect.withSpan(`SystemCoordinator.${name}`)
-  )
 
 /**
  * Forks the three workers for one session; the returned fiber fails when one of them fails for
