@@ -8,12 +8,9 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { resolve } from "node:path"
 import { newPlanSessionId } from "../coordinator/Planning.js"
 import * as Shared from "./options.js"
 import * as RunPlan from "./RunPlan.js"
-import * as StoreLocation from "./StoreLocation.js"
 
 /**
  * `--parallel N`: tasks running at once.
@@ -27,34 +24,12 @@ export const parallel = Options.integer("parallel").pipe(
 )
 
 const common = {
-  input: Args.text({ name: "input" }).pipe(Args.withDescription("What to plan (and do).")),
-  workdir: Shared.workdir,
-  store: Shared.store,
-  model: Shared.model,
-  baseUrl: Shared.baseUrl,
-  maxSteps: Shared.maxSteps,
-  validate: Shared.validate,
-  sandbox: Shared.sandbox,
-  allowNetwork: Shared.allowNetwork,
-  json: Shared.json,
-  parallel,
-  inputMode: Shared.input
+  prompt: Args.text({ name: "input" }).pipe(Args.withDescription("What to plan (and do).")),
+  ...Shared.runOptions,
+  parallel
 }
 
-type Parsed = {
-  readonly input: string
-  readonly workdir: Option.Option<string>
-  readonly store: string
-  readonly model: Option.Option<string>
-  readonly baseUrl: Option.Option<string>
-  readonly maxSteps: Option.Option<number>
-  readonly validate: Option.Option<string>
-  readonly sandbox: Option.Option<"bwrap" | "local">
-  readonly allowNetwork: boolean
-  readonly json: boolean
-  readonly parallel: number
-  readonly inputMode: Shared.InputMode
-}
+type Parsed = Shared.RunOptions & { readonly parallel: number }
 
 /**
  * The run settings of a new planning session.
@@ -68,17 +43,8 @@ export const planConfig = (
   sessionId = newPlanSessionId()
 ): RunPlan.PlanRunConfig => ({
   sessionId,
-  store: StoreLocation.parse(options.store),
-  model: options.model,
-  baseUrl: options.baseUrl,
-  workdir: resolve(Option.getOrElse(options.workdir, () => process.cwd())),
-  sandbox: options.sandbox,
-  allowNetwork: options.allowNetwork,
-  validate: options.validate,
-  maxSteps: Option.getOrElse(options.maxSteps, () => 50),
-  json: options.json,
+  ...Shared.runSettings(options),
   maxParallel: options.parallel,
-  input: options.inputMode,
   start
 })
 
@@ -87,7 +53,7 @@ export const planConfig = (
  * @category commands
  */
 export const plan = Command.make("plan", common, (options) =>
-  Effect.suspend(() => RunPlan.run(planConfig(options, { _tag: "Plan", input: options.input })))
+  Effect.suspend(() => RunPlan.run(planConfig(options, { _tag: "Plan", input: options.prompt })))
 ).pipe(
   Command.withDescription(
     "Split the input into a task graph and store it; nothing runs (resume executes it)."
@@ -99,7 +65,7 @@ export const plan = Command.make("plan", common, (options) =>
  * @category commands
  */
 export const coordinate = Command.make("coordinate", common, (options) =>
-  Effect.suspend(() => RunPlan.run(planConfig(options, { _tag: "Coordinate", input: options.input })))
+  Effect.suspend(() => RunPlan.run(planConfig(options, { _tag: "Coordinate", input: options.prompt })))
 ).pipe(
   Command.withDescription(
     "Plan the input and execute it: every task as an agent thread, independent tasks in parallel, questions to you."

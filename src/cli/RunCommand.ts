@@ -12,7 +12,6 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import { newPlanSessionId } from "../coordinator/Planning.js"
 import { classify } from "../coordinator/Routing.js"
 import { defaultStreamId, newSessionId } from "../DabgentAgent.js"
@@ -21,9 +20,9 @@ import * as EventLog from "../events/EventLog.js"
 import { RouteChosen, RouteEvents, routeAggregateId } from "../events/SessionEvents.js"
 import * as Models from "../llm/Models.js"
 import { EventStore } from "../store/EventStore.js"
-import { ExitCode } from "./ExitCode.js"
 import * as Shared from "./options.js"
 import { parallel, planConfig } from "./PlanCommands.js"
+import * as RunEnvironment from "./RunEnvironment.js"
 import * as RunPlan from "./RunPlan.js"
 import * as RunThread from "./RunThread.js"
 import * as StoreLocation from "./StoreLocation.js"
@@ -35,29 +34,17 @@ import * as StoreLocation from "./StoreLocation.js"
 export const run = Command.make(
   "run",
   {
-    input: Args.text({ name: "input" }).pipe(Args.withDescription("What you want done.")),
-    workdir: Shared.workdir,
-    store: Shared.store,
-    model: Shared.model,
-    baseUrl: Shared.baseUrl,
-    maxSteps: Shared.maxSteps,
-    validate: Shared.validate,
-    sandbox: Shared.sandbox,
-    allowNetwork: Shared.allowNetwork,
-    json: Shared.json,
-    parallel,
-    inputMode: Shared.input
+    prompt: Args.text({ name: "input" }).pipe(Args.withDescription("What you want done.")),
+    ...Shared.runOptions,
+    parallel
   },
   (options) =>
     Effect.gen(function* () {
-      const resolved = yield* Models.resolve({
-        model: Option.getOrUndefined(options.model),
-        baseUrl: Option.getOrUndefined(options.baseUrl)
-      }).pipe(Effect.mapError((error) => new ExitCode({ code: 2, message: `dabgent: ${error.message}` })))
-      const route = yield* classify(options.input).pipe(
+      const resolved = yield* RunEnvironment.resolveModel(options)
+      const route = yield* classify(options.prompt).pipe(
         Effect.provide(Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)))
       )
-      const config = planConfig(options, { _tag: "Coordinate", input: options.input })
+      const config = planConfig(options, { _tag: "Coordinate", input: options.prompt })
       const sessionId = route.mode === "plan" ? newPlanSessionId() : newSessionId()
       yield* Effect.flatMap(EventStore, (store) =>
         EventLog.make(store, EventCodec.make(RouteEvents)).append(RouteEvents, {
@@ -67,10 +54,7 @@ export const run = Command.make(
           expectedVersion: 0,
           metadata: { correlationId: sessionId }
         })
-      ).pipe(
-        Effect.provide(StoreLocation.layer(config.store)),
-        Effect.mapError((error) => new ExitCode({ code: 2, message: `dabgent: ${error.message}` }))
-      )
+      ).pipe(Effect.provide(StoreLocation.layer(config.store)), Effect.mapError(RunEnvironment.configError))
       if (!options.json) {
         yield* Console.error(
           `route: ${route.mode === "plan" ? "a plan of tasks" : "a single thread"} — ${route.reason} (${route.by})`
@@ -80,7 +64,7 @@ export const run = Command.make(
       return yield* RunThread.run({
         ...config,
         sessionId,
-        start: { _tag: "New", prompt: options.input }
+        start: { _tag: "New", prompt: options.prompt }
       })
     })
 ).pipe(

@@ -6,15 +6,12 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Clarifier } from "../coordinator/Clarifier.js"
-import * as Clarifiers from "../coordinator/Clarifier.js"
 import * as Planning from "../coordinator/Planning.js"
 import { defaultStreamId } from "../DabgentAgent.js"
 import * as EventCodec from "../events/EventCodec.js"
@@ -22,15 +19,13 @@ import * as EventLog from "../events/EventLog.js"
 import { PlannerEvents } from "../events/PlannerEvents.js"
 import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
-import * as Models from "../llm/Models.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
 import * as Sandbox from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
-import { ThreadCompaction } from "../thread/ThreadCompaction.js"
-import * as Validator from "../tools/Validator.js"
 import { taskIdOf } from "../workers/PlannerThreadBridge.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
+import * as RunEnvironment from "./RunEnvironment.js"
 import type { RunConfig } from "./RunThread.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
@@ -47,19 +42,6 @@ export interface PlanRunConfig extends Omit<RunConfig, "start"> {
     | { readonly _tag: "Coordinate"; readonly input: string }
     | { readonly _tag: "Resume" }
 }
-
-/**
- * The clarifier an input mode asks: inline at a terminal (`auto`), from stdin (`input`), or
- * nobody (`none`: the session waits for `dabgent answer`).
- *
- * @since 0.1.0
- * @category layers
- */
-export const clarifierFor = (mode: RunConfig["input"]): Layer.Layer<Clarifier> =>
-  mode === "none" ? Clarifiers.layerNone : mode === "input" ? Clarifiers.layerTerminal : Clarifiers.layerAuto
-
-const configError = (error: { readonly message: string }) =>
-  new ExitCode({ code: 2, message: `dabgent: ${error.message}` })
 
 const shorten = (text: string, max: number) => {
   const flat = text.replace(/\s+/g, " ").trim()
@@ -159,10 +141,7 @@ const printSummary = (summary: Planning.PlanSummary, json: boolean) => {
  */
 export const run = (config: PlanRunConfig): Effect.Effect<void, ExitCode> =>
   Effect.gen(function* () {
-    const resolved = yield* Models.resolve({
-      model: Option.getOrUndefined(config.model),
-      baseUrl: Option.getOrUndefined(config.baseUrl)
-    }).pipe(Effect.mapError(configError))
+    const resolved = yield* RunEnvironment.resolveModel(config)
     const modelName = ModelSpec.format(resolved.spec)
     const options: Planning.PlanOptions = {
       sessionId: config.sessionId,
@@ -241,36 +220,5 @@ export const run = (config: PlanRunConfig): Effect.Effect<void, ExitCode> =>
       )
     )
 
-    const sandboxLayer = Option.match(config.sandbox, {
-      onNone: () =>
-        Sandbox.layerAuto(config.workdir, {
-          allowNetwork: config.allowNetwork,
-          onFallback: (notice) => Console.error(`note: ${notice}`)
-        }),
-      onSome: (kind) =>
-        kind === "local"
-          ? Sandbox.layerLocal(config.workdir)
-          : Sandbox.layerBwrap(config.workdir, { allowNetwork: config.allowNetwork })
-    })
-    const layers = Layer.mergeAll(
-      Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)),
-      Validator.layer(Option.getOrUndefined(config.validate)).pipe(Layer.provideMerge(sandboxLayer)),
-      clarifierFor(config.input),
-      ThreadCompaction.layerConfig.pipe(
-        Layer.mapError((error) => configError({ message: `DABGENT_CONTEXT_BUDGET: ${String(error)}` }))
-      )
-    ).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))
-
-    yield* program.pipe(
-      Effect.provide(layers),
-      Effect.catchTags({
-        StoreError: (error) => Effect.fail(configError(error)),
-        SandboxIOError: (error) => Effect.fail(configError(error)),
-        SandboxUnavailable: (error) => Effect.fail(configError(error)),
-        DecodeError: (error) => Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
-        ConcurrencyError: (error) =>
-          Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
-        ParseError: (error) => Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` }))
-      })
-    )
+    yield* program.pipe(Effect.provide(RunEnvironment.layer(config, resolved)), RunEnvironment.withExitCodes)
   })

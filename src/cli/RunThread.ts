@@ -6,27 +6,23 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import * as Clarifier from "../coordinator/Clarifier.js"
 import { defaultStreamId, runSession, startThread, threadState, type ThreadSummary } from "../DabgentAgent.js"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
 import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
-import * as Models from "../llm/Models.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
 import * as Sandbox from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
-import * as Validator from "../tools/Validator.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
+import * as RunEnvironment from "./RunEnvironment.js"
 import type { InputMode } from "./options.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
@@ -54,26 +50,7 @@ export interface RunConfig {
   readonly start: { readonly _tag: "New"; readonly prompt: string } | { readonly _tag: "Resume" }
 }
 
-const configError = (error: { readonly message: string }) =>
-  new ExitCode({ code: 2, message: `dabgent: ${error.message}` })
-
-const sandboxLayer = (config: RunConfig) =>
-  Option.match(config.sandbox, {
-    onNone: () =>
-      Sandbox.layerAuto(config.workdir, {
-        allowNetwork: config.allowNetwork,
-        onFallback: (notice) => Console.error(`note: ${notice}`)
-      }),
-    onSome: (kind) =>
-      kind === "local"
-        ? Sandbox.layerLocal(config.workdir)
-        : Sandbox.layerBwrap(config.workdir, { allowNetwork: config.allowNetwork })
-  })
-
 const sessionLog = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
-
-const clarifierLayer = (input: InputMode) =>
-  input === "none" ? Clarifier.layerNone : input === "input" ? Clarifier.layerTerminal : Clarifier.layerAuto
 
 /** How far the timeline got: the version of the session's thread it printed last. */
 interface Printed {
@@ -175,10 +152,7 @@ const printSummary = (summary: ThreadSummary, json: boolean, elapsedMs: number) 
 export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
   Effect.gen(function* () {
     // The model is checked before anything is opened or written.
-    const resolved = yield* Models.resolve({
-      model: Option.getOrUndefined(config.model),
-      baseUrl: Option.getOrUndefined(config.baseUrl)
-    }).pipe(Effect.mapError(configError))
+    const resolved = yield* RunEnvironment.resolveModel(config)
     const modelName = ModelSpec.format(resolved.spec)
     const started = Date.now()
 
@@ -250,23 +224,5 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
       if (summary.status === "UserWait") return yield* new ExitCode({ code: 3, message: howToAnswer(config) })
     })
 
-    const layers = Layer.mergeAll(
-      clarifierLayer(config.input),
-      Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)),
-      Validator.layer(Option.getOrUndefined(config.validate)).pipe(Layer.provideMerge(sandboxLayer(config)))
-    ).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))
-
-    yield* program.pipe(
-      Effect.provide(layers),
-      Effect.catchTags({
-        StoreError: (error) => Effect.fail(configError(error)),
-        SandboxIOError: (error) => Effect.fail(configError(error)),
-        SandboxUnavailable: (error) => Effect.fail(configError(error)),
-        DecodeError: (error) => Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
-        ConcurrencyError: (error) =>
-          Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
-        ParseError: (error) => Effect.fail(new ExitCode({ code: 1, message: `dabgent: ${error.message}` })),
-        SessionNotFound: (error) => Effect.fail(configError(error))
-      })
-    )
+    yield* program.pipe(Effect.provide(RunEnvironment.layer(config, resolved)), RunEnvironment.withExitCodes)
   })

@@ -6,12 +6,9 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { resolve } from "node:path"
 import { newSessionId } from "../DabgentAgent.js"
 import * as Shared from "./options.js"
 import * as RunThread from "./RunThread.js"
-import * as StoreLocation from "./StoreLocation.js"
 
 /**
  * @since 0.1.0
@@ -21,31 +18,13 @@ export const thread = Command.make(
   "thread",
   {
     prompt: Args.text({ name: "prompt" }).pipe(Args.withDescription("What the agent should do.")),
-    workdir: Shared.workdir,
-    store: Shared.store,
-    model: Shared.model,
-    baseUrl: Shared.baseUrl,
-    maxSteps: Shared.maxSteps,
-    validate: Shared.validate,
-    sandbox: Shared.sandbox,
-    allowNetwork: Shared.allowNetwork,
-    input: Shared.input,
-    json: Shared.json
+    ...Shared.runOptions
   },
   (options) =>
     Effect.suspend(() =>
       RunThread.run({
         sessionId: newSessionId(),
-        store: StoreLocation.parse(options.store),
-        model: options.model,
-        baseUrl: options.baseUrl,
-        workdir: resolve(Option.getOrElse(options.workdir, () => process.cwd())),
-        sandbox: options.sandbox,
-        allowNetwork: options.allowNetwork,
-        validate: options.validate,
-        maxSteps: Option.getOrElse(options.maxSteps, () => 50),
-        json: options.json,
-        input: options.input,
+        ...Shared.runSettings(options),
         start: { _tag: "New", prompt: options.prompt }
       })
     )

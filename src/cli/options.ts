@@ -8,6 +8,9 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { resolve } from "node:path"
+import * as StoreLocation from "./StoreLocation.js"
 import { defaultSqliteFile } from "./StoreLocation.js"
 
 /**
@@ -153,3 +156,60 @@ export const input: Options.Options<InputMode> = Options.all({
       : Effect.succeed<InputMode>(input ? "input" : noInput ? "none" : "auto")
   )
 )
+
+/**
+ * The options of every command that starts a run (`thread`, `plan`, `coordinate`, `run`).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const runOptions = {
+  workdir,
+  store,
+  model,
+  baseUrl,
+  maxSteps,
+  validate,
+  sandbox,
+  allowNetwork,
+  input,
+  json
+}
+
+/**
+ * What {@link runOptions} parse to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  readonly workdir: Option.Option<string>
+  readonly store: string
+  readonly model: Option.Option<string>
+  readonly baseUrl: Option.Option<string>
+  readonly maxSteps: Option.Option<number>
+  readonly validate: Option.Option<string>
+  readonly sandbox: Option.Option<"bwrap" | "local">
+  readonly allowNetwork: boolean
+  readonly input: InputMode
+  readonly json: boolean
+}
+
+/**
+ * The settings of a new run from its options (workdir resolved, defaults applied).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const runSettings = (options: RunOptions) => ({
+  store: StoreLocation.parse(options.store),
+  model: options.model,
+  baseUrl: options.baseUrl,
+  workdir: resolve(Option.getOrElse(options.workdir, () => process.cwd())),
+  sandbox: options.sandbox,
+  allowNetwork: options.allowNetwork,
+  validate: options.validate,
+  maxSteps: Option.getOrElse(options.maxSteps, () => 50),
+  json: options.json,
+  input: options.input
+})

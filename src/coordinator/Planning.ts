@@ -106,8 +106,7 @@ export const newPlanSessionId = (): string => `p-${randomBytes(4).toString("hex"
 
 type Requirements = EventStore | LanguageModel.LanguageModel | Sandbox | Validator
 
-const sessionLog = (store: EventStore["Type"]) =>
-  EventRouter.plannerLog(store)
+const sessionLog = (store: EventStore["Type"]) => EventRouter.plannerLog(store)
 
 /**
  * The session's view folded from the log.

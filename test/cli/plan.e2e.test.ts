@@ -3,11 +3,11 @@
  * through `answer` + `resume`, as a child process against a fake model server.
  */
 import { describe, expect, inject, it } from "vitest"
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as FakeChat from "../support/fakeChatServer.js"
-import { collect, runCli, startCli } from "../support/cli.js"
+import { collect, runCli, startCli, waitForFile } from "../support/cli.js"
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "dabgent-plan-cli-"))
 
@@ -189,8 +189,7 @@ for (const store of stores) {
           cwd: dir
         })
         const running = collect(child, 60_000)
-        for (let i = 0; i < 300 && !existsSync(join(dir, "runs-a.txt")); i++)
-          await new Promise((r) => setTimeout(r, 50))
+        expect(await waitForFile(child, join(dir, "runs-a.txt"))).toBe(true)
         child.kill("SIGKILL")
         const killed = await running
         expect(killed.signal).toBe("SIGKILL")

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { randomBytes } from "node:crypto"
 import * as FakeChat from "../support/fakeChatServer.js"
-import { collect, runCli, startCli } from "../support/cli.js"
+import { collect, runCli, startCli, waitForFile } from "../support/cli.js"
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "dabgent-cli-"))
 
@@ -170,8 +170,7 @@ for (const { name, store } of stores()) {
           { cwd: dir }
         )
         const running = collect(child, 60_000)
-        for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50))
-        expect(existsSync(marker)).toBe(true)
+        expect(await waitForFile(child, marker)).toBe(true)
         child.kill("SIGKILL")
         const killed = await running
         expect(killed.signal).toBe("SIGKILL")

@@ -1,5 +1,6 @@
 /** Running the real `dabgent` command line as a child process, from the sources. */
 import { spawn, type ChildProcess } from "node:child_process"
+import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -62,3 +63,47 @@ export const collect = (child: ChildProcess, timeoutMs = 60_000): Promise<CliRes
 export const runCli = (args: ReadonlyArray<string>, options: CliOptions) => collect(startCli(args, options))
 
 export { root }
+
+/**
+ * Resolves `true` once `path` exists, or `false` when the child exits first or `timeoutMs`
+ * passes (generous: a CLI started through tsx on a busy 2-core machine can take many seconds).
+ */
+export const waitForFile = async (
+  child: ChildProcess,
+  path: string,
+  timeoutMs = 60_000
+): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (existsSync(path)) return true
+    if (child.exitCode !== null || child.signalCode !== null) return existsSync(path)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return existsSync(path)
+}
+
+/**
+ * Resolves `true` once `pattern` appears in the child's stdout or stderr (as accumulated so far),
+ * or `false` when the child closes first or `timeoutMs` passes.
+ */
+export const waitForOutput = (child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<boolean> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(false)
+    let seen = ""
+    const done = (matched: boolean) => {
+      clearTimeout(timer)
+      child.stdout?.off("data", onData)
+      child.stderr?.off("data", onData)
+      child.off("close", onClose)
+      resolve(matched)
+    }
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString()
+      if (pattern.test(seen)) done(true)
+    }
+    const onClose = () => done(false)
+    const timer = setTimeout(() => done(false), timeoutMs)
+    child.stdout?.on("data", onData)
+    child.stderr?.on("data", onData)
+    child.on("close", onClose)
+  })
