@@ -47,9 +47,20 @@ export interface PgEventStoreOptions {
 const storeError = (operation: string) => (cause: unknown) =>
   new StoreError({ operation, reason: describe(cause), cause })
 
-/** A message without the connection string (node-pg errors never include the password, but be sure). */
+/**
+ * A message with the underlying reason (`@effect/sql` wraps "connect ECONNREFUSED ..." in
+ * "Failed to acquire connection"), without the connection string (node-pg errors never include
+ * the password, but be sure).
+ */
 const describe = (cause: unknown): string => {
-  const text = cause instanceof Error ? cause.message : String(cause)
+  const messages: Array<string> = []
+  for (let error: unknown = cause, depth = 0; error !== undefined && depth < 4; depth++) {
+    const text = error instanceof Error ? error.message : String(error)
+    if (text !== "" && !messages.includes(text)) messages.push(text)
+    error = error instanceof Error ? error.cause : undefined
+  }
+  const [first = "", ...reasons] = messages
+  const text = reasons.length === 0 ? first : `${first} (${reasons.join(": ")})`
   return text.replace(/postgres(ql)?:\/\/[^\s]*/g, "postgres://<redacted>")
 }
 
@@ -86,14 +97,26 @@ const listen = (url: string, heads: StreamHeads.StreamHeads): Effect.Effect<void
     const connect = Effect.tryPromise({
       try: async () => {
         const next = new pg.Client({ connectionString: url })
+        // node-pg reports one drop as several errors (the server's "terminating connection",
+        // then "Connection terminated unexpectedly"): only the first drop of the active
+        // listener reconnects, or every drop would double the listeners. A client that fails
+        // while connecting is the retry's business.
         next.on("error", () => {
-          if (client === next) client = undefined
+          if (client !== next) return
+          client = undefined
           if (!closed) Effect.runFork(reconnect)
         })
         next.on("notification", onNotification)
-        await next.connect()
-        await next.query(`LISTEN ${notifyChannel}`)
-        client = next
+        try {
+          await next.connect()
+          await next.query(`LISTEN ${notifyChannel}`)
+        } catch (error) {
+          await next.end().catch(() => undefined)
+          throw error
+        }
+        // Closed while connecting: nobody would end this client.
+        if (closed) await next.end().catch(() => undefined)
+        else client = next
       },
       catch: storeError("listen")
     })

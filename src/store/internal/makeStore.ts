@@ -5,6 +5,7 @@
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type * as Duration from "effect/Duration"
 import type { EventStore } from "../EventStore.js"
@@ -44,12 +45,25 @@ interface Cursor {
   readonly damaged?: DecodeError
 }
 
+/** How a subscription rides out a lost database: every 100 ms, backing off to 2 s, for up to a minute. */
+const reconnecting = Schedule.jittered(
+  Schedule.exponential("100 millis", 2).pipe(Schedule.union(Schedule.spaced("2 seconds")))
+).pipe(Schedule.upTo("60 seconds"))
+
+/**
+ * A subscription's reads retry a `StoreError` (the database restarted, a connection dropped):
+ * it resumes from its cursor, so nothing is skipped or repeated. A one-off `read` fails at once.
+ */
+const retryWhileSubscribed = <A>(effect: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
+  Effect.retry(effect, { while: (error) => error._tag === "StoreError", schedule: reconnecting })
+
 /** Reads `after < sequence <= upTo` page by page, then hands over to `onExhausted`. */
 const pages = (
   backend: Backend,
   query: EventQuery,
   start: Cursor,
-  nextBound: (after: number) => Effect.Effect<Option.Option<number>, StoreError>
+  nextBound: (after: number) => Effect.Effect<Option.Option<number>, StoreError>,
+  attempt: <A>(effect: Effect.Effect<A, StoreError>) => Effect.Effect<A, StoreError> = (effect) => effect
 ): Stream.Stream<StoredEvent, StoreError | DecodeError> =>
   Stream.paginateChunkEffect(start, (cursor) =>
     Effect.gen(function* () {
@@ -57,11 +71,13 @@ const pages = (
       let { after, upTo } = cursor
       while (true) {
         if (after >= upTo) {
-          const bound = yield* nextBound(after)
+          const bound = yield* attempt(nextBound(after))
           if (Option.isNone(bound)) return [Chunk.empty<StoredEvent>(), Option.none<Cursor>()] as const
           upTo = bound.value
         }
-        const { events, damaged } = yield* backend.readPage({ query, after, upTo, limit: backend.pageSize })
+        const { events, damaged } = yield* attempt(
+          backend.readPage({ query, after, upTo, limit: backend.pageSize })
+        )
         if (damaged !== undefined) {
           if (events.length === 0) return yield* damaged
           return [Chunk.unsafeFromArray(events), Option.some({ after, upTo, damaged })] as const
@@ -104,10 +120,14 @@ export const make = (backend: Backend): EventStore["Type"] => {
 
   const subscribe = (query: EventQuery) =>
     Stream.unwrap(
-      Effect.map(backend.head(query.streamId), (head) => {
+      Effect.map(retryWhileSubscribed(backend.head(query.streamId)), (head) => {
         backend.heads.publish(query.streamId, head)
-        return pages(backend, query, { after: query.fromSequence ?? 0, upTo: head }, (after) =>
-          waitForHead(query.streamId, after)
+        return pages(
+          backend,
+          query,
+          { after: query.fromSequence ?? 0, upTo: head },
+          (after) => waitForHead(query.streamId, after),
+          retryWhileSubscribed
         )
       })
     )

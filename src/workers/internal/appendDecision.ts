@@ -10,6 +10,22 @@ import type { EventLog } from "../../events/EventLog.js"
 import type { EventMetadata } from "../../store/StoredEvent.js"
 import type { Snapshot } from "./AggregateActors.js"
 
+/**
+ * Retries an append while the store is unreachable (a dropped connection, a database restart):
+ * every 100 ms, backing off to 2 s, for up to a minute; then the `StoreError` stands. An append
+ * that committed before its answer was lost comes back as a `ConcurrencyError`, which every
+ * caller already reads as "somebody acted".
+ */
+export const retryWhileStoreDown = <A, E extends { readonly _tag: string }, R>(
+  append: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.retry(append, {
+    while: (error) => error._tag === "StoreError",
+    schedule: Schedule.jittered(
+      Schedule.exponential("100 millis", 2).pipe(Schedule.union(Schedule.spaced("2 seconds")))
+    ).pipe(Schedule.upTo("60 seconds"))
+  })
+
 export const appendDecision = <F extends EventFamily.EventFamily.Any, G extends F, S, Err>(
   log: EventLog<F>,
   family: G,
@@ -34,14 +50,7 @@ export const appendDecision = <F extends EventFamily.EventFamily.Any, G extends 
         metadata
       })
       .pipe(
-        // A dropped connection is worth a few tries before the worker gives up.
-        Effect.retry({
-          while: (error) => error._tag === "StoreError",
-          schedule: Schedule.intersect(
-            Schedule.jittered(Schedule.exponential("100 millis")),
-            Schedule.recurs(5)
-          )
-        }),
+        retryWhileStoreDown,
         Effect.map((result) => result.version),
         Effect.catchTag("ConcurrencyError", (conflict) =>
           Effect.succeed(conflict.actual > snapshot.version ? conflict.actual : snapshot.version + 1)
