@@ -1,0 +1,126 @@
+/**
+ * Scale: 1,000 threads run concurrently in one process with `simpleExecute` (each: `ls`, `ls`,
+ * `done` from one shared scripted model that answers from the thread's own prompt), on one
+ * SQLite store. Wall time, and peak RSS sampled every 20 ms. Baseline for RSS: the process
+ * before the threads start.
+ *
+ * Each thread gets its own stream: with every thread on the default shared stream, each append
+ * wakes every subscriber of the stream (three per running session) and each of them re-reads a
+ * page, so the cost grows with the square of the number of threads. The full run measures that
+ * too, with fewer threads (`scale shared stream ...`).
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DabgentAgent } from "../../src/DabgentAgent.js"
+import * as Sandbox from "../../src/sandbox/Sandbox.js"
+import * as SqliteEventStore from "../../src/store/SqliteEventStore.js"
+import { ScriptedLanguageModel } from "../../src/testing/index.js"
+import * as Validator from "../../src/tools/Validator.js"
+import { maxResult, type BenchCase, type Result } from "../lib/common.js"
+
+const mb = (bytes: number) => bytes / (1024 * 1024)
+const stepsPerThread = 3
+
+const turn = (request: ScriptedLanguageModel.Request): ScriptedLanguageModel.Reply => {
+  const results = request.prompt.content.filter((message) => message.role === "tool").length
+  return results < stepsPerThread - 1
+    ? { toolCalls: [{ name: "ls", params: {} }], usage: { inputTokens: 10, outputTokens: 5 } }
+    : { toolCalls: [{ name: "done", params: { summary: "listed" } }] }
+}
+
+const runThreads = async (
+  threads: number,
+  sharedStream: boolean,
+  log: (message: string) => void
+): Promise<{ readonly wall: number; readonly peak: number; readonly before: number }> => {
+  const dir = mkdtempSync(join(tmpdir(), "dabgent-bench-"))
+  const work = join(dir, "work")
+  mkdirSync(work)
+  writeFileSync(join(work, "README.md"), "x\n")
+  try {
+    const layer = DabgentAgent.layer.pipe(
+      Layer.provideMerge(Validator.layerAcceptAll),
+      Layer.provideMerge(Sandbox.layerLocal(work)),
+      Layer.provideMerge(
+        ScriptedLanguageModel.layer(Array.from({ length: threads * stepsPerThread + 10 }, () => turn))
+      ),
+      Layer.provideMerge(SqliteEventStore.layer({ filename: join(dir, "events.db") }))
+    )
+    const before = process.memoryUsage().rss
+    let peak = before
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss)
+    }, 20)
+    const start = performance.now()
+    let done = 0
+    try {
+      const summaries = await Effect.runPromise(
+        Effect.provide(
+          Effect.flatMap(DabgentAgent, (agent) =>
+            Effect.forEach(
+              Array.from({ length: threads }, (_, i) => i),
+              (i) =>
+                Effect.tap(
+                  agent.simpleExecute(`thread ${i}: list the files`, {
+                    maxSteps: 10,
+                    ...(sharedStream ? {} : { streamId: `t${i}` })
+                  }),
+                  () =>
+                    Effect.sync(() => {
+                      done++
+                      if (done % Math.max(1, Math.floor(threads / 4)) === 0)
+                        log(`${done} threads done after ${((performance.now() - start) / 1000).toFixed(1)} s`)
+                    })
+                ),
+              { concurrency: "unbounded" }
+            )
+          ),
+          layer
+        )
+      )
+      const failed = summaries.filter((s) => s.status !== "Done")
+      if (failed.length > 0) throw new Error(`${failed.length} threads did not finish: ${failed[0]?.message}`)
+    } finally {
+      clearInterval(sampler)
+    }
+    peak = Math.max(peak, process.memoryUsage().rss)
+    const wall = (performance.now() - start) / 1000
+    log(
+      `${threads} threads, ${sharedStream ? "shared stream" : "a stream each"}: wall ${wall.toFixed(1)} s, ` +
+        `peak rss ${mb(peak).toFixed(0)} MB (before ${mb(before).toFixed(0)} MB)`
+    )
+    return { wall, peak: mb(peak), before: mb(before) }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export const scale: BenchCase = {
+  name: "scale",
+  description: "1,000 concurrent threads in one process: wall time, peak RSS",
+  run: async ({ quick, log }) => {
+    const threads = 1000
+    const own = await runThreads(threads, false, log)
+    const out: Array<Result> = [
+      maxResult(`scale ${threads} threads peak RSS`, own.peak, "MB", 1024, {
+        baseline: own.before,
+        strict: true,
+        note: "sqlite store, a stream per thread; baseline: RSS before the threads start"
+      }),
+      { name: `scale ${threads} threads wall time`, value: own.wall, unit: "s", note: "3 steps each" }
+    ]
+    if (!quick) {
+      const shared = await runThreads(200, true, log)
+      out.push({
+        name: "scale shared stream 200 threads wall time",
+        value: shared.wall,
+        unit: "s",
+        note: `all on the default stream: every append wakes every subscriber (peak RSS ${shared.peak.toFixed(0)} MB)`
+      })
+    }
+    return out
+  }
+}
