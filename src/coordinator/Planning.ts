@@ -119,12 +119,11 @@ export const readView = (
   streamId: string
 ): Effect.Effect<PlannerWorker.SessionView, StoreError | DecodeError, EventStore> =>
   Effect.flatMap(EventStore, (store) =>
-    sessionLog(store)
-      .read({ streamId, aggregatePrefix: sessionId })
-      .pipe(
-        Stream.filter((decoded) => inSession(sessionId, decoded.stored.aggregateId)),
-        Stream.runFold(emptyView, (view, decoded) => PlannerWorker.applyToView(view, routed(decoded)))
-      )
+    store.read({ streamId, aggregatePrefix: sessionId }).pipe(
+      Stream.filter((stored) => inSession(sessionId, stored.aggregateId)),
+      Stream.mapEffect(PlannerWorker.route),
+      Stream.runFold(emptyView, PlannerWorker.applyToView)
+    )
   )
 
 const emptyView: PlannerWorker.SessionView = {
@@ -132,21 +131,6 @@ const emptyView: PlannerWorker.SessionView = {
   plannerVersion: 0,
   threads: new Map()
 }
-
-const routed = (decoded: EventCodec.Decoded<typeof PlannerEvents | typeof ThreadEvents>) =>
-  decoded.family === "planner"
-    ? ({
-        family: "planner",
-        aggregateId: decoded.stored.aggregateId,
-        version: decoded.stored.version,
-        event: decoded.event
-      } as const)
-    : ({
-        family: "thread",
-        aggregateId: decoded.stored.aggregateId,
-        version: decoded.stored.version,
-        event: decoded.event
-      } as const)
 
 /**
  * The summary of a view.
@@ -262,12 +246,11 @@ export const runPlanSession = (
       }).pipe(Effect.provide(LlmPlanner.layer))
       let view = emptyView
       let question: PlannerWorker.Question | undefined
-      const updates = sessionLog(store)
-        .subscribe({ streamId, aggregatePrefix: sessionId })
-        .pipe(
-          Stream.filter((decoded) => inSession(sessionId, decoded.stored.aggregateId)),
-          Stream.map((decoded) => Either.right(routed(decoded)))
-        )
+      const updates = store.subscribe({ streamId, aggregatePrefix: sessionId }).pipe(
+        Stream.filter((stored) => inSession(sessionId, stored.aggregateId)),
+        Stream.mapEffect(PlannerWorker.route),
+        Stream.map((routed) => Either.right(routed))
+      )
       const questions = Stream.fromQueue(waiting).pipe(Stream.map((q) => Either.left(q)))
       const settled = Stream.merge(updates, questions).pipe(
         Stream.map((item) => {

@@ -7,11 +7,11 @@
  *
  * @since 0.1.0
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as EventCodec from "../events/EventCodec.js"
 import * as EventRouter from "../events/EventRouter.js"
 import { PlannerEvents } from "../events/PlannerEvents.js"
 import { sessionOf } from "../events/SessionEvents.js"
@@ -40,12 +40,13 @@ import {
 } from "../planner/PlannerState.js"
 import { EventStore } from "../store/EventStore.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
-import type { EventMetadata, EventQuery } from "../store/StoredEvent.js"
+import type { EventMetadata, EventQuery, StoredEvent } from "../store/StoredEvent.js"
 import { Answer, Prompt } from "../thread/ThreadCommand.js"
 import type { ThreadEvent } from "../thread/ThreadEvent.js"
 import { threadHandler } from "../thread/ThreadHandler.js"
 import { initialThreadState, type ThreadState } from "../thread/ThreadState.js"
 import * as AggregateActors from "./internal/AggregateActors.js"
+import { retryWhileStoreDown } from "./internal/appendDecision.js"
 import * as Bridge from "./PlannerThreadBridge.js"
 import { inSession, type WorkerScope } from "./ThreadSource.js"
 
@@ -105,6 +106,12 @@ type Routed =
       readonly version: number
       readonly event: ThreadEvent
     }
+  | {
+      /** An event of a family the planner worker does not follow: it only takes a version. */
+      readonly family: "other"
+      readonly aggregateId: string
+      readonly version: number
+    }
 
 const emptyView: SessionView = { planner: initialPlannerState, plannerVersion: 0, threads: new Map() }
 
@@ -116,20 +123,37 @@ const emptyView: SessionView = { planner: initialPlannerState, plannerVersion: 0
  */
 export const applyToView = (view: SessionView, routed: Routed): SessionView => {
   const sessionId = sessionOf(routed.aggregateId)
-  if (routed.family === "planner") {
-    if (routed.aggregateId !== sessionId) return view
+  if (routed.aggregateId === sessionId) {
+    if (routed.family === "thread") return view
     return {
       ...view,
-      planner: plannerHandler.apply(view.planner, routed.event),
+      planner: routed.family === "planner" ? plannerHandler.apply(view.planner, routed.event) : view.planner,
       plannerVersion: routed.version
     }
   }
   const taskId = Bridge.taskIdOf(sessionId, routed.aggregateId)
-  if (taskId === undefined) return view
+  if (taskId === undefined || routed.family === "planner") return view
   const threads = new Map(view.threads)
   const previous = threads.get(taskId)?.state ?? initialThreadState
-  threads.set(taskId, { state: threadHandler.apply(previous, routed.event), version: routed.version })
+  const state = routed.family === "thread" ? threadHandler.apply(previous, routed.event) : previous
+  threads.set(taskId, { state, version: routed.version })
   return { ...view, threads }
+}
+
+/**
+ * A stored event as the planner worker routes it (decoding the families it follows).
+ *
+ * @since 0.1.0
+ * @category folding
+ */
+export const route = (stored: StoredEvent): Effect.Effect<Routed, DecodeError> => {
+  const base = { aggregateId: stored.aggregateId, version: stored.version }
+  if (!EventRouter.plannerCodec.knows(stored.type)) return Effect.succeed({ ...base, family: "other" })
+  return Effect.map(EventRouter.plannerCodec.decode(stored), (decoded) =>
+    decoded.family === "planner"
+      ? { ...base, family: "planner", event: decoded.event }
+      : { ...base, family: "thread", event: decoded.event }
+  )
 }
 
 type Next =
@@ -169,33 +193,22 @@ export const run = (
     }
     const mine = (aggregateId: string) =>
       options.sessionId === undefined || inSession(options.sessionId, aggregateId)
-    const toRouted = (
-      stream: Stream.Stream<
-        EventCodec.Decoded<typeof PlannerEvents | typeof ThreadEvents>,
-        StoreError | DecodeError
-      >
-    ) =>
+    const toRouted = <E>(stream: Stream.Stream<StoredEvent, E>) =>
       stream.pipe(
-        Stream.filter((decoded) => mine(decoded.stored.aggregateId)),
-        Stream.map((decoded): AggregateActors.Delivered<Routed> => ({
-          aggregateId: decoded.stored.aggregateId,
-          version: decoded.stored.version,
-          sequence: decoded.stored.sequence,
-          event:
-            decoded.family === "planner"
-              ? {
-                  family: "planner",
-                  aggregateId: decoded.stored.aggregateId,
-                  version: decoded.stored.version,
-                  event: decoded.event
-                }
-              : {
-                  family: "thread",
-                  aggregateId: decoded.stored.aggregateId,
-                  version: decoded.stored.version,
-                  event: decoded.event
-                }
-        }))
+        Stream.filter((stored) => mine(stored.aggregateId)),
+        Stream.mapChunksEffect((chunk) =>
+          Effect.map(
+            Effect.forEach(chunk, (stored) =>
+              Effect.map(route(stored), (routed): AggregateActors.Delivered<Routed> => ({
+                aggregateId: stored.aggregateId,
+                version: stored.version,
+                sequence: stored.sequence,
+                event: routed
+              }))
+            ),
+            Chunk.unsafeFromArray
+          )
+        )
       )
 
     const next = (sessionId: string, view: SessionView): Next | undefined => {
@@ -252,6 +265,7 @@ export const run = (
             metadata: metadataFor(sessionId, extra)
           })
           .pipe(
+            retryWhileStoreDown,
             Effect.map((result) => result.version),
             Effect.catchTag("ConcurrencyError", (conflict) =>
               Effect.succeed(Math.max(conflict.actual, view.plannerVersion + 1))
@@ -311,6 +325,7 @@ export const run = (
                   metadata: metadataFor(sessionId, { causationTask: action.task.id })
                 })
               ),
+              retryWhileStoreDown,
               Effect.catchTag("ConcurrencyError", () => Effect.void),
               Effect.orDie,
               Effect.as((next: AggregateActors.Snapshot<SessionView>) =>
@@ -375,6 +390,7 @@ export const run = (
                           metadata: metadataFor(sessionId)
                         })
                       ),
+                      retryWhileStoreDown,
                       Effect.catchTag("ConcurrencyError", () => Effect.void),
                       Effect.orDie,
                       Effect.as(threadMoved)
@@ -399,8 +415,8 @@ export const run = (
     yield* AggregateActors.run<SessionView, Routed, StoreError | DecodeError, never, never>({
       head: store.head(options.streamId),
       history: (head) =>
-        toRouted(log.read(query).pipe(Stream.takeWhile((decoded) => decoded.stored.sequence <= head))),
-      live: (head) => toRouted(log.subscribe({ ...query, fromSequence: head })),
+        toRouted(store.read(query).pipe(Stream.takeWhile((stored) => stored.sequence <= head))),
+      live: (head) => toRouted(store.subscribe({ ...query, fromSequence: head })),
       keyOf: (delivered) => sessionOf(delivered.aggregateId),
       initial: emptyView,
       apply: applyToView,

@@ -3,12 +3,15 @@
  *
  * @since 0.1.0
  */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import type { EventStore } from "../store/EventStore.js"
-import type { EventQuery } from "../store/StoredEvent.js"
+import type { DecodeError } from "../store/EventStoreError.js"
+import type { EventQuery, StoredEvent } from "../store/StoredEvent.js"
 import type { ThreadEvent } from "../thread/ThreadEvent.js"
 import type { Delivered } from "./internal/AggregateActors.js"
 
@@ -54,27 +57,34 @@ export const sources = (store: EventStore["Type"], scope: WorkerScope) => {
     streamId: scope.streamId,
     ...(scope.sessionId === undefined ? {} : { aggregatePrefix: scope.sessionId })
   }
-  const mine = (decoded: { readonly stored: { readonly aggregateId: string } }) =>
-    scope.sessionId === undefined || inSession(scope.sessionId, decoded.stored.aggregateId)
-  const toDelivered = (decoded: {
-    readonly event: ThreadEvent
-    readonly stored: { readonly aggregateId: string; readonly version: number; readonly sequence: number }
-  }): Delivered<ThreadEvent> => ({
-    aggregateId: decoded.stored.aggregateId,
-    version: decoded.stored.version,
-    sequence: decoded.stored.sequence,
-    event: decoded.event
-  })
+  const mine = (stored: StoredEvent) =>
+    scope.sessionId === undefined || inSession(scope.sessionId, stored.aggregateId)
+  // An event of another family still takes a version of its aggregate: it is delivered without
+  // an event, so the worker's version stays right and its next append does not conflict forever.
+  const toDelivered = (stored: StoredEvent): Effect.Effect<Delivered<ThreadEvent>, DecodeError> =>
+    log.codec.knows(stored.type)
+      ? Effect.map(log.codec.decode(stored), (decoded) => ({
+          aggregateId: stored.aggregateId,
+          version: stored.version,
+          sequence: stored.sequence,
+          event: decoded.event
+        }))
+      : Effect.succeed({
+          aggregateId: stored.aggregateId,
+          version: stored.version,
+          sequence: stored.sequence,
+          event: undefined
+        })
+  const deliver = <E>(stream: Stream.Stream<StoredEvent, E>) =>
+    stream.pipe(
+      Stream.filter(mine),
+      Stream.mapChunksEffect((chunk) => Effect.map(Effect.forEach(chunk, toDelivered), Chunk.unsafeFromArray))
+    )
   return {
     log,
     head: store.head(scope.streamId),
     history: (head: number) =>
-      log.read(query).pipe(
-        Stream.takeWhile((decoded) => decoded.stored.sequence <= head),
-        Stream.filter(mine),
-        Stream.map(toDelivered)
-      ),
-    live: (head: number) =>
-      log.subscribe({ ...query, fromSequence: head }).pipe(Stream.filter(mine), Stream.map(toDelivered))
+      deliver(store.read(query).pipe(Stream.takeWhile((stored) => stored.sequence <= head))),
+    live: (head: number) => deliver(store.subscribe({ ...query, fromSequence: head }))
   }
 }

@@ -16,6 +16,7 @@ import { conformance, freshStream } from "./conformance.js"
 
 const url = testDatabaseUrl()
 const storeLayer = () => PgEventStore.layer({ url, maxConnections: 4 })
+const droppedApp = `dabgent-dropped-${process.pid}`
 
 const withClient = <A>(f: (client: pg.Client) => Promise<A>) =>
   Effect.promise(async () => {
@@ -112,10 +113,12 @@ describe("PgEventStore (postgres)", () => {
       yield* store.append({ streamId, aggregateId: "a", events: [{ type: "t", data: 1 }] })
       const fiber = yield* Effect.fork(Stream.runCollect(Stream.take(store.subscribe({ streamId }), 3)))
       yield* Effect.sleep("100 millis")
-      // Kill every other connection to the database: the pool's, the listener's.
+      // Kill this store's connections (the pool's and the listener's), found by application
+      // name, so the other test files sharing the database are not disturbed.
       const killed = yield* withClient(async (client) => {
         const result = await client.query(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+          [droppedApp]
         )
         return result.rowCount ?? 0
       })
@@ -132,7 +135,14 @@ describe("PgEventStore (postgres)", () => {
       yield* store.append({ streamId, aggregateId: "a", events: [{ type: "t", data: 3 }] })
       const seen = yield* Fiber.join(fiber).pipe(Effect.timeout("15 seconds"))
       expect(Chunk.toReadonlyArray(seen).map((e) => e.data)).toEqual([1, 2, 3])
-    }).pipe(Effect.provide(storeLayer()))
+    }).pipe(
+      Effect.provide(
+        PgEventStore.layer({
+          url: Redacted.make(`${Redacted.value(url)}?application_name=${droppedApp}`),
+          maxConnections: 4
+        })
+      )
+    )
   )
 
   it.live("[postgres] an unreachable server is a StoreError that does not show the password", () =>

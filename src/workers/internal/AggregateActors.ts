@@ -27,7 +27,8 @@ export interface Delivered<E> {
   readonly aggregateId: string
   readonly version: number
   readonly sequence: number
-  readonly event: E
+  /** `undefined` for an event of a family this worker does not know: it only takes a version. */
+  readonly event: E | undefined
 }
 
 /** Whether the actor has seen enough to decide again. */
@@ -116,7 +117,7 @@ export const run = <S, E, Err, R, RA>(
       }
       if (delivered.version <= (entry.sources.get(delivered.aggregateId) ?? 0)) return
       entry.sources.set(delivered.aggregateId, delivered.version)
-      entry.state = options.apply(entry.state, delivered.event)
+      if (delivered.event !== undefined) entry.state = options.apply(entry.state, delivered.event)
       entry.version = options.keyOf === undefined ? delivered.version : entry.version + 1
       const aggregateId = key
       options.onApplied?.({ aggregateId, state: entry.state, version: entry.version })
