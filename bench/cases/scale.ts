@@ -4,7 +4,7 @@
  * SQLite store. Wall time, and peak RSS sampled every 20 ms. Baseline for RSS: the process
  * before the threads start.
  *
- * Each thread gets its own stream: with every thread on the default shared stream, each append
+ * It runs in a child process (a fresh heap). Each thread gets its own stream: with every thread on the default shared stream, each append
  * wakes every subscriber of the stream (three per running session) and each of them re-reads a
  * page, so the cost grows with the square of the number of threads. The full run measures that
  * too, with fewer threads (`scale shared stream ...`).
@@ -12,8 +12,10 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { DabgentAgent } from "../../src/DabgentAgent.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import * as SqliteEventStore from "../../src/store/SqliteEventStore.js"
@@ -98,22 +100,70 @@ const runThreads = async (
   }
 }
 
+/**
+ * Runs `runThreads` in a fresh Node process, so the RSS is that of the threads alone and not of
+ * the cases that ran before in the runner's process.
+ */
+const inChild = (threads: number, sharedStream: boolean, log: (message: string) => void) =>
+  new Promise<{ readonly wall: number; readonly peak: number; readonly before: number }>(
+    (resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(import.meta.url), childFlag, String(threads), String(sharedStream)],
+        { stdio: ["ignore", "pipe", "inherit"] }
+      )
+      let output = ""
+      child.stdout.setEncoding("utf8")
+      child.stdout.on("data", (chunk: string) => {
+        output += chunk
+        for (;;) {
+          const newline = output.indexOf("\n")
+          if (newline < 0) break
+          const line = output.slice(0, newline)
+          output = output.slice(newline + 1)
+          if (line.startsWith("{"))
+            resolve(JSON.parse(line) as { wall: number; peak: number; before: number })
+          else if (line !== "") log(line)
+        }
+      })
+      child.on("error", reject)
+      child.on("exit", (code) =>
+        code === 0 ? undefined : reject(new Error(`scale child exited with ${code}`))
+      )
+    }
+  )
+
+const childFlag = "--scale-child"
+
+if (process.argv[2] === childFlag) {
+  runThreads(Number(process.argv[3]), process.argv[4] === "true", (message) => console.log(message)).then(
+    (result) => {
+      console.log(JSON.stringify(result))
+      process.exit(0)
+    },
+    (error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    }
+  )
+}
+
 export const scale: BenchCase = {
   name: "scale",
   description: "1,000 concurrent threads in one process: wall time, peak RSS",
   run: async ({ quick, log }) => {
     const threads = 1000
-    const own = await runThreads(threads, false, log)
+    const own = await inChild(threads, false, log)
     const out: Array<Result> = [
       maxResult(`scale ${threads} threads peak RSS`, own.peak, "MB", 1024, {
         baseline: own.before,
         strict: true,
-        note: "sqlite store, a stream per thread; baseline: RSS before the threads start"
+        note: "sqlite store, a stream per thread; baseline: RSS of the fresh process before the threads start"
       }),
       { name: `scale ${threads} threads wall time`, value: own.wall, unit: "s", note: "3 steps each" }
     ]
     if (!quick) {
-      const shared = await runThreads(200, true, log)
+      const shared = await inChild(200, true, log)
       out.push({
         name: "scale shared stream 200 threads wall time",
         value: shared.wall,
