@@ -23,7 +23,6 @@ import { EventStore } from "../store/EventStore.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
 import * as RunEnvironment from "./RunEnvironment.js"
-import type { InputMode } from "./options.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
 
@@ -33,19 +32,10 @@ import * as Timeline from "./Timeline.js"
  * @since 0.1.0
  * @category models
  */
-export interface RunConfig {
+export interface RunConfig extends RunEnvironment.EnvironmentConfig {
   readonly sessionId: string
-  readonly store: StoreLocation.StoreLocation
-  readonly model: Option.Option<string>
-  readonly baseUrl: Option.Option<string>
-  readonly workdir: string
-  readonly sandbox: Option.Option<"bwrap" | "local">
-  readonly allowNetwork: boolean
-  readonly validate: Option.Option<string>
   readonly maxSteps: number
   readonly json: boolean
-  /** How the agent's questions are answered during the run. */
-  readonly input: InputMode
   /** A new session with this prompt, or the continuation of a recorded one. */
   readonly start: { readonly _tag: "New"; readonly prompt: string } | { readonly _tag: "Resume" }
 }
