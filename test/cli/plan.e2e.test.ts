@@ -3,7 +3,7 @@
  * through `answer` + `resume`, as a child process against a fake model server.
  */
 import { describe, expect, inject, it } from "vitest"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as FakeChat from "../support/fakeChatServer.js"
@@ -197,8 +197,12 @@ for (const store of stores) {
         const resumed = await runCli(["resume", sessionId, ...store.args()], { cwd: dir })
         expect(resumed.code).toBe(0)
         expect(resumed.stdout).toContain("all_done")
-        for (const task of ["a", "b", "c"]) {
-          expect(readFileSync(join(dir, `runs-${task}.txt`), "utf8")).toBe("run\n")
+        // No tool ran twice. A tool the kill caught after its ToolStarted but before it ran is
+        // reported to the model as interrupted and never run, so its marker may be missing.
+        expect(readFileSync(join(dir, "runs-a.txt"), "utf8")).toBe("run\n")
+        for (const task of ["b", "c"]) {
+          const marker = join(dir, `runs-${task}.txt`)
+          expect(existsSync(marker) ? readFileSync(marker, "utf8") : "").toMatch(/^(run\n)?$/)
         }
         const events = await runCli(["events", sessionId, "--json", ...store.args()], { cwd: dir })
         const stored = events.stdout
