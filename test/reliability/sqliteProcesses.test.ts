@@ -16,7 +16,7 @@ import { EventStore } from "../../src/store/index.js"
 import * as SqliteEventStore from "../../src/store/SqliteEventStore.js"
 import { tempSqliteFile } from "../support/stores.js"
 
-/** What `sqliteAppender` writes. */
+/** What `appender` writes. */
 const Appended = Schema.Struct({ n: Schema.Number })
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
@@ -49,7 +49,7 @@ describe("SqliteEventStore with several OS processes", () => {
                 [
                   "--import",
                   "tsx",
-                  "test/support/sqliteAppender.ts",
+                  "test/support/appender.ts",
                   filename,
                   streamId,
                   `process-${p}`,

@@ -68,7 +68,7 @@ describe("PgEventStore (postgres)", () => {
                 [
                   "--import",
                   "tsx",
-                  "test/support/pgAppender.ts",
+                  "test/support/appender.ts",
                   Redacted.value(url),
                   streamId,
                   `process-${p}`,
