@@ -46,15 +46,7 @@ describe("SqliteEventStore with several OS processes", () => {
             range(0, 3).map((p) =>
               run(
                 process.execPath,
-                [
-                  "--import",
-                  "tsx",
-                  "test/support/appender.ts",
-                  filename,
-                  streamId,
-                  `process-${p}`,
-                  "2500"
-                ],
+                ["--import", "tsx", "test/support/appender.ts", filename, streamId, `process-${p}`, "2500"],
                 { maxBuffer: 1 << 20 }
               )
             )
