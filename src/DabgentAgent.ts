@@ -30,6 +30,7 @@ import type { Sandbox } from "./sandbox/Sandbox.js"
 import * as Supervision from "./coordinator/Supervision.js"
 import { EventStore } from "./store/EventStore.js"
 import type { ConcurrencyError, DecodeError, StoreError } from "./store/EventStoreError.js"
+import * as Attributes from "./telemetry/Attributes.js"
 import type { EventMetadata } from "./store/StoredEvent.js"
 import { Answer, Prompt } from "./thread/ThreadCommand.js"
 import { threadHandler } from "./thread/ThreadHandler.js"
@@ -363,7 +364,10 @@ export const runSession = (
         Option.getOrElse(state, () => initialThreadState)
       )
     })
-  ).pipe(Effect.withSpan("DabgentAgent.runSession", { attributes: { sessionId } }))
+  ).pipe(
+    Effect.withSpan("DabgentAgent.runSession", { attributes: { sessionId } }),
+    Attributes.withSession(sessionId)
+  )
 
 /**
  * Records the prompt of a new thread session (nothing runs yet).

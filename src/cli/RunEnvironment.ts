@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -105,6 +106,24 @@ export const layer = (config: EnvironmentConfig, resolved: Models.Resolved) =>
       Layer.mapError((error) => configError({ message: `DABGENT_CONTEXT_BUDGET: ${String(error)}` }))
     )
   ).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))
+
+/**
+ * OpenTelemetry export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see `telemetry/Telemetry.ts`),
+ * else nothing. The exporter is loaded only then, so it costs other runs no start-up time.
+ * Closing the layer sends the buffered spans and metrics, whatever the exit code; a bad
+ * `OTEL_EXPORTER_OTLP_HEADERS` is a configuration error (exit code 2).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const telemetryLayer: Layer.Layer<never, ExitCode> = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const endpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    if (Option.isNone(endpoint) || endpoint.value.trim() === "") return Layer.empty
+    const Telemetry = yield* Effect.promise(() => import("../telemetry/Telemetry.js"))
+    return Telemetry.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))
+  })
+).pipe(Layer.mapError((error) => configError({ message: `telemetry: ${String(error)}` })))
 
 /**
  * Exit codes for a run's failures: the store, the sandbox or a missing session are

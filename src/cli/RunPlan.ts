@@ -22,6 +22,7 @@ import { ThreadEvents } from "../events/ThreadEvents.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
 import * as Sandbox from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
+import * as Attributes from "../telemetry/Attributes.js"
 import { taskIdOf } from "../workers/PlannerThreadBridge.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
@@ -220,5 +221,9 @@ export const run = (config: PlanRunConfig): Effect.Effect<void, ExitCode> =>
       )
     )
 
-    yield* program.pipe(Effect.provide(RunEnvironment.layer(config, resolved)), RunEnvironment.withExitCodes)
+    yield* program.pipe(
+      Effect.provide(RunEnvironment.layer(config, resolved)),
+      RunEnvironment.withExitCodes,
+      Attributes.withSession(config.sessionId)
+    )
   })

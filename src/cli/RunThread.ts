@@ -20,6 +20,7 @@ import { ThreadEvents } from "../events/ThreadEvents.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
 import * as Sandbox from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
+import * as Attributes from "../telemetry/Attributes.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
 import * as RunEnvironment from "./RunEnvironment.js"
@@ -214,5 +215,9 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
       if (summary.status === "UserWait") return yield* new ExitCode({ code: 3, message: howToAnswer(config) })
     })
 
-    yield* program.pipe(Effect.provide(RunEnvironment.layer(config, resolved)), RunEnvironment.withExitCodes)
+    yield* program.pipe(
+      Effect.provide(RunEnvironment.layer(config, resolved)),
+      RunEnvironment.withExitCodes,
+      Attributes.withSession(config.sessionId)
+    )
   })

@@ -23,6 +23,7 @@ import { coordinate, plan } from "./PlanCommands.js"
 import { replay } from "./ReplayCommand.js"
 import { resume } from "./ResumeCommand.js"
 import { run } from "./RunCommand.js"
+import * as RunEnvironment from "./RunEnvironment.js"
 import { sessions } from "./SessionsCommand.js"
 import { thread } from "./ThreadCommand.js"
 import { ExitCode } from "./ExitCode.js"
@@ -65,6 +66,7 @@ const report = (cause: Cause.Cause<unknown>) =>
   })
 
 cli(process.argv).pipe(
+  Effect.provide(RunEnvironment.telemetryLayer),
   Effect.tapErrorCause(report),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({

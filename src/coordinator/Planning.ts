@@ -39,6 +39,7 @@ import {
 import type { Sandbox } from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
 import type { ConcurrencyError, DecodeError, StoreError } from "../store/EventStoreError.js"
+import * as Attributes from "../telemetry/Attributes.js"
 import { Answer } from "../thread/ThreadCommand.js"
 import type { TokenUsage } from "../thread/ThreadEvent.js"
 import { threadHandler } from "../thread/ThreadHandler.js"
@@ -278,7 +279,10 @@ export const runPlanSession = (
       )
       return Option.getOrElse(result, () => summarize(sessionId, view, "running"))
     })
-  ).pipe(Effect.withSpan("Planning.runPlanSession", { attributes: { sessionId } }))
+  ).pipe(
+    Effect.withSpan("Planning.runPlanSession", { attributes: { sessionId } }),
+    Attributes.withSession(sessionId)
+  )
 
 /**
  * Records a planning session (its input and the attachments found in it) without running it.

@@ -7,6 +7,7 @@
  */
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import * as Effect from "effect/Effect"
+import * as Metrics from "../telemetry/Metrics.js"
 
 /**
  * A route and why.
@@ -56,6 +57,7 @@ export const classify = (input: string): Effect.Effect<Route, never, LanguageMod
       { role: "user", content: [{ type: "text", text: input }] }
     ]
   }).pipe(
+    Metrics.observeLlmCall("route", { messages: 2 }),
     Effect.map((response): Route => {
       const match = /^\W*(thread|plan)\W*[:\-–]?\s*(.*)$/im.exec(response.text.trim())
       if (match?.[1] === undefined)

@@ -22,8 +22,11 @@ import type {
   ExpectedVersion,
   StoredEvent
 } from "../store/StoredEvent.js"
+import * as Attributes from "../telemetry/Attributes.js"
+import * as Metrics from "../telemetry/Metrics.js"
 import type { Decoded, EventCodec } from "./EventCodec.js"
 import type * as EventFamily from "./EventFamily.js"
+import { sessionOf } from "./SessionEvents.js"
 
 /**
  * @since 0.1.0
@@ -78,6 +81,16 @@ export const make = <F extends EventFamily.EventFamily.Any>(
           ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion }),
           ...(options.metadata === undefined ? {} : { metadata: options.metadata })
         })
+    ).pipe(
+      Effect.tap(() => Metrics.countAppended(family.name, options.events.length)),
+      Effect.withSpan("EventLog.append", {
+        attributes: {
+          [Attributes.sessionId]: sessionOf(options.aggregateId),
+          [Attributes.aggregateId]: options.aggregateId,
+          [Attributes.events.family]: family.name,
+          [Attributes.events.count]: options.events.length
+        }
+      })
     )
 
   // Decoded chunk by chunk: the events of one append arrive together, so a reader can act on

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import * as Metrics from "../telemetry/Metrics.js"
 import { charactersPerToken, estimateTokens } from "./Compaction.js"
 import { type Attachment, type TaskSpec, validatePlan } from "./Plan.js"
 import * as PlannerPrompts from "./PlannerPrompts.js"
@@ -146,6 +147,7 @@ export const make: Effect.Effect<LlmPlanner["Type"], never, LanguageModel.Langua
       prompt: ReadonlyArray<Prompt.MessageEncoded>
     ): Effect.Effect<ModelAnswer, PlannerModelError> =>
       model.generateText({ prompt }).pipe(
+        Metrics.observeLlmCall(operation, { messages: prompt.length }),
         Effect.map((response): ModelAnswer => ({
           text: response.text,
           finishReason: response.finishReason,

@@ -13,6 +13,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Entry, ExecResult } from "../sandbox/Sandbox.js"
 import { Sandbox } from "../sandbox/Sandbox.js"
+import * as Attributes from "../telemetry/Attributes.js"
+import * as Metrics from "../telemetry/Metrics.js"
 import * as AgentTools from "./AgentTools.js"
 import { Validator } from "./Validator.js"
 
@@ -55,6 +57,7 @@ const formatExec = (result: ExecResult): ToolOutcome => {
 }
 
 const toolNames = AgentTools.tools.map((tool) => tool.name).join(", ")
+const knownTools = new Set(AgentTools.tools.map((tool): string => tool.name))
 
 const invalidArguments = (name: string, error: ParseResult.ParseError): string =>
   `invalid arguments for ${name}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
@@ -106,7 +109,12 @@ export const run = (call: ToolCallRequest): Effect.Effect<ToolOutcome, never, Sa
       case AgentTools.Bash.name: {
         const args = yield* argumentsOf(call.name, AgentTools.Bash.parametersSchema, call.params)
         const timeout = args.timeout_s === undefined ? {} : { timeout: Duration.seconds(args.timeout_s) }
-        return formatExec(yield* sandbox.exec(args.command, timeout))
+        const result = yield* sandbox.exec(args.command, timeout)
+        yield* Effect.annotateCurrentSpan({
+          [Attributes.tool.exitCode]: result.exitCode ?? -1,
+          [Attributes.tool.timedOut]: result.timedOut
+        })
+        return formatExec(result)
       }
       case AgentTools.ReadFile.name: {
         const args = yield* argumentsOf(call.name, AgentTools.ReadFile.parametersSchema, call.params)
@@ -137,4 +145,7 @@ export const run = (call: ToolCallRequest): Effect.Effect<ToolOutcome, never, Sa
       default:
         return failed(`unknown tool '${call.name}'. Available tools: ${toolNames}`)
     }
-  }).pipe(Effect.catchAll((error) => Effect.succeed(failed(error.message))))
+  }).pipe(
+    Effect.catchAll((error) => Effect.succeed(failed(error.message))),
+    Metrics.observeToolRun(knownTools.has(call.name) ? call.name : "unknown")
+  )

@@ -19,6 +19,7 @@ import { sessionOf } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import * as RejectedToolCall from "../llm/RejectedToolCall.js"
 import { EventStore } from "../store/EventStore.js"
+import * as Metrics from "../telemetry/Metrics.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
 import { Compact, CompleteLlm, Fail, type ThreadCommand } from "../thread/ThreadCommand.js"
 import {
@@ -67,12 +68,14 @@ type ResolvedToolkit = Effect.Effect.Success<typeof resolvedToolkit>
 export const turn = (
   state: ThreadState,
   toolkit: ResolvedToolkit
-): Effect.Effect<ThreadCommand, never, LanguageModel.LanguageModel> =>
-  LanguageModel.generateText({
-    prompt: ThreadPrompt.fromState(state),
+): Effect.Effect<ThreadCommand, never, LanguageModel.LanguageModel> => {
+  const prompt = ThreadPrompt.fromState(state)
+  return LanguageModel.generateText({
+    prompt,
     toolkit,
     disableToolCallResolution: true
   }).pipe(
+    Metrics.observeLlmCall("turn", { messages: prompt.length }),
     Effect.retry({ while: (error) => error._tag === "MalformedOutput", times: 2 }),
     Effect.map(
       (response): ThreadCommand =>
@@ -90,6 +93,7 @@ export const turn = (
       Effect.succeed<ThreadCommand>(new Fail({ reason: `model error: ${error.message}` }))
     )
   )
+}
 
 /**
  * The estimated tokens every request spends on tool definitions (names, descriptions and
@@ -150,9 +154,9 @@ export const compact = (
       replacedMessages: plan.replacedMessages,
       usage
     })
-  return LanguageModel.generateText({
-    prompt: ThreadPrompt.summaryPrompt({ task, transcript: text, summaryTokens: policy.summaryTokens })
-  }).pipe(
+  const prompt = ThreadPrompt.summaryPrompt({ task, transcript: text, summaryTokens: policy.summaryTokens })
+  return LanguageModel.generateText({ prompt }).pipe(
+    Metrics.observeLlmCall("compact", { messages: prompt.length }),
     Effect.map((response) =>
       record(response.text.trim(), {
         inputTokens: response.usage.inputTokens ?? 0,
@@ -185,6 +189,7 @@ export const run = (
     const policy = yield* ThreadCompaction
     yield* AggregateActors.run({
       ...source,
+      name: "LlmWorker",
       initial: initialThreadState,
       apply: threadHandler.apply,
       isTerminal: (state) => state.status === "Done" || state.status === "Failed",

@@ -422,6 +422,7 @@ export const run = (
       apply: applyToView,
       isTerminal: (view) => view.planner.phase === "completed",
       owes: (snapshot) => next(snapshot.aggregateId, snapshot.state) !== undefined,
-      act
+      act,
+      name: "PlannerWorker"
     })
   })

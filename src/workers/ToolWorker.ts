@@ -13,6 +13,7 @@ import { sessionOf } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import type { Sandbox } from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
+import * as Attributes from "../telemetry/Attributes.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
 import {
   AskUser,
@@ -98,6 +99,7 @@ export const run = (
 
     yield* AggregateActors.run({
       ...source,
+      name: "ToolWorker",
       initial: initialThreadState,
       apply: threadHandler.apply,
       isTerminal: (state) => state.status === "Done" || state.status === "Failed",
@@ -122,7 +124,12 @@ export const run = (
             params: action.params
           }).pipe(
             Effect.withSpan("ToolWorker.tool", {
-              attributes: { aggregateId: snapshot.aggregateId, tool: action.name }
+              attributes: {
+                aggregateId: snapshot.aggregateId,
+                tool: action.name,
+                [Attributes.tool.name]: action.name,
+                [Attributes.tool.callId]: action.callId
+              }
             })
           )
           unrecorded.set(key(snapshot.aggregateId, action.callId), outcome)

@@ -16,6 +16,8 @@ import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { sessionOf } from "../../events/SessionEvents.js"
+import * as Attributes from "../../telemetry/Attributes.js"
 
 export interface Snapshot<S> {
   readonly aggregateId: string
@@ -67,6 +69,8 @@ export interface Options<S, E, Err, R, RA> {
   readonly keyOf?: (delivered: Delivered<E>) => string
   /** Called after each applied event (for observers such as progress views). */
   readonly onApplied?: (snapshot: Snapshot<S>) => void
+  /** The worker's name: each action is a span `<name>.step`. */
+  readonly name?: string
 }
 
 export const run = <S, E, Err, R, RA>(
@@ -90,6 +94,10 @@ export const run = <S, E, Err, R, RA>(
       entry.busy = true
       runFork(
         options.act(snapshot).pipe(
+          Effect.withSpan(`${options.name ?? "Worker"}.step`, {
+            attributes: { [Attributes.events.version]: snapshot.version }
+          }),
+          Attributes.withSession(sessionOf(aggregateId), aggregateId),
           Effect.tap((caughtUp) =>
             Effect.sync(() => {
               entry.caughtUp = typeof caughtUp === "number" ? atVersion(caughtUp) : caughtUp
