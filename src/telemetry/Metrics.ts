@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Option from "effect/Option"
 import * as Attributes from "./Attributes.js"
 
 /** 1 ms to about 9 minutes, doubling. */
@@ -90,8 +91,11 @@ export interface LlmResponse {
 
 const modelOf = (response: LlmResponse): string | undefined => {
   for (const part of response.content) {
-    if (part.type === "response-metadata" && "modelId" in part && typeof part.modelId === "string")
-      return part.modelId
+    if (part.type !== "response-metadata" || !("modelId" in part)) continue
+    // `@effect/ai` decodes it as an Option.
+    const id = part.modelId
+    if (typeof id === "string") return id
+    if (Option.isOption(id) && Option.isSome(id) && typeof id.value === "string") return id.value
   }
   return undefined
 }

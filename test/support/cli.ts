@@ -20,7 +20,7 @@ export interface CliResult {
 export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(DABGENT_|OPENAI_|ANTHROPIC_)/.test(key)) env[key] = value
+    if (!/^(DABGENT_|OPENAI_|ANTHROPIC_|OTEL_)/.test(key)) env[key] = value
   }
   return { ...env, NO_COLOR: "1", ...extra }
 }
