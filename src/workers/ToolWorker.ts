@@ -125,8 +125,6 @@ export const run = (
           }).pipe(
             Effect.withSpan("ToolWorker.tool", {
               attributes: {
-                aggregateId: snapshot.aggregateId,
-                tool: action.name,
                 [Attributes.tool.name]: action.name,
                 [Attributes.tool.callId]: action.callId
               }
