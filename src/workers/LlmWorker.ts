@@ -19,8 +19,8 @@ import { sessionOf } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import * as RejectedToolCall from "../llm/RejectedToolCall.js"
 import { EventStore } from "../store/EventStore.js"
-import * as Metrics from "../telemetry/Metrics.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
+import * as Metrics from "../telemetry/Metrics.js"
 import { Compact, CompleteLlm, Fail, type ThreadCommand } from "../thread/ThreadCommand.js"
 import {
   type CompactionPlan,

@@ -13,8 +13,8 @@ import { sessionOf } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import type { Sandbox } from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
-import * as Attributes from "../telemetry/Attributes.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
+import * as Attributes from "../telemetry/Attributes.js"
 import {
   AskUser,
   CompleteTool,
