@@ -1,0 +1,2 @@
+/** placeholder */
+export const page = "<!doctype html><title>dabgent</title>"
