@@ -44,7 +44,10 @@ const urlOf = (child: ReturnType<typeof startCli>): Promise<string> =>
 
 const stores = (): ReadonlyArray<{
   readonly name: string
-  readonly make: (dir: string) => { readonly arg: string; readonly layer: Layer.Layer<EventStore, StoreError> }
+  readonly make: (dir: string) => {
+    readonly arg: string
+    readonly layer: Layer.Layer<EventStore, StoreError>
+  }
 }> => [
   {
     name: "sqlite",
