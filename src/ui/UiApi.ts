@@ -197,7 +197,14 @@ export const make = (options: UiApiOptions) => {
     HttpRouter.get(
       "/",
       Effect.succeed(
-        HttpServerResponse.html(page).pipe(HttpServerResponse.setHeader("cache-control", "no-store"))
+        HttpServerResponse.html(page).pipe(
+          HttpServerResponse.setHeaders({
+            "cache-control": "no-store",
+            // The page's own inline script and style, its API, nothing else.
+            "content-security-policy":
+              "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+          })
+        )
       )
     ),
     HttpRouter.get(

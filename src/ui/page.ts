@@ -54,7 +54,7 @@ table.sessions td.input { color: var(--muted); max-width: 420px; overflow: hidde
 .title h1 { margin: 0; font-family: var(--mono); font-size: 18px; }
 .facts { display: flex; flex-wrap: wrap; gap: 18px; color: var(--muted); font-size: 13px; margin-bottom: 12px; }
 .facts b { color: var(--ink); font-weight: 600; }
-.input-text { white-space: pre-wrap; background: var(--soft); border-radius: 8px; padding: 10px 12px; margin: 0; font-size: 13px; max-height: 140px; overflow: auto; }
+.input-text { white-space: pre-wrap; background: var(--soft); border-radius: 8px; padding: 10px 12px; margin: 0 0 16px; font-size: 13px; max-height: 140px; overflow: auto; }
 .question { border-color: #fcd34d; background: #fffbeb; }
 .question h2 { color: #92400e; }
 .question .q { font-size: 15px; margin: 4px 0 10px; white-space: pre-wrap; }
@@ -378,7 +378,7 @@ Timeline.prototype.add = function (ev) {
       var isDone = d.name === "done";
       var status = isDone ? (d.isError ? "rejected" : "accepted") : (exitOf(text) || (d.isError ? "error" : "ok"));
       var meta = status + (run ? " \u00b7 " + seconds(at - run.at) : "");
-      var lines = text.split("\n").length;
+      var lines = text.replace(/\n+$/, "").split("\n").length;
       var body = [c2 && !isDone ? h("code", { class: "call", title: JSON.stringify(c2.params), text: shorten(argsText(c2.params), 160) }) : null,
         isDone && !d.isError ? h("p", { class: "text", text: text }) :
         h("details", { class: "output" }, h("summary", { text: (isDone ? "validator output" : "output") + " \u00b7 " + lines + (lines === 1 ? " line" : " lines") }), h("pre", { class: "out", text: text }))];
@@ -476,7 +476,7 @@ function showSession(id) {
         : h("p", { class: "muted", text: "Select a task in the graph to see its timeline." });
     } else head = h("h2", { text: "Thread" });
     s.events.forEach(function (ev) { if (belongsTo(ev, s)) s.timeline.add(ev); });
-    var empty = list.childNodes.length === 0 && s.selected !== null ? h("p", { class: "muted", text: "Nothing has happened in this task yet." }) : null;
+    var empty = list.childNodes.length === 0 && s.selected !== null ? h("p", { class: "muted placeholder", text: s.detail && s.detail.plan ? "Nothing has happened in this task yet." : "Nothing has happened yet." }) : null;
     taskCard.replaceChildren(head, list);
     if (empty) taskCard.appendChild(empty);
   }
@@ -523,8 +523,8 @@ function showSession(id) {
       var counter = top.querySelector("[data-events]");
       if (counter) counter.textContent = num(s.events.length);
       if (s.timeline && belongsTo(ev, s)) {
-        var placeholder = taskCard.querySelector("p.muted");
-        if (placeholder && s.detail && s.detail.plan) placeholder.remove();
+        var placeholder = taskCard.querySelector("p.placeholder");
+        if (placeholder) placeholder.remove();
         s.timeline.add(ev);
       }
       if (ev.type.indexOf("planner.") === 0 || ev.type === "thread.LlmCompleted" || ev.type === "thread.ThreadDone" || ev.type === "thread.ThreadFailed" ||

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { chromium, type BrowserContext, type Page } from "playwright-core"
 import * as Planning from "../../src/coordinator/Planning.js"
+import { runSession, startThread } from "../../src/DabgentAgent.js"
 import * as EventCodec from "../../src/events/EventCodec.js"
 import * as EventLog from "../../src/events/EventLog.js"
 import { SessionEvents, SessionStarted, sessionAggregateId } from "../../src/events/SessionEvents.js"
@@ -314,5 +315,92 @@ describe("dabgent ui in a browser", () => {
         )
       ),
     180_000
+  )
+
+  it.live(
+    "shows a thread session as one timeline, with the validator's verdicts",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const sessionId = "t-validated"
+          const store = yield* EventStore
+          yield* EventLog.make(store, EventCodec.make(SessionEvents)).append(SessionEvents, {
+            streamId: "dabgent",
+            aggregateId: sessionAggregateId(sessionId),
+            events: [
+              new SessionStarted({
+                mode: "thread",
+                input: "create hello.txt",
+                model: "scripted:test",
+                workdir: "/tmp/hello",
+                sandbox: "local",
+                allowNetwork: false,
+                validate: "test -f hello.txt",
+                maxSteps: 6
+              })
+            ]
+          })
+          yield* startThread("create hello.txt", { sessionId, maxSteps: 6 })
+          const summary = yield* runSession(sessionId)
+          expect(summary.status).toBe("Done")
+
+          const { url } = yield* UiServer.start({
+            port: 0,
+            host: "127.0.0.1",
+            allowAnswer: false,
+            heartbeat: "5 seconds",
+            streamId: "dabgent",
+            storeLabel: "test-store.db",
+            version: "test"
+          })
+          const { context } = yield* launch
+          const page = yield* step("open", () => context.newPage())
+          yield* step("load", () => page.goto(`${url}#/s/${sessionId}`))
+          yield* step("done", () => page.locator('#timeline li[data-type="thread.ThreadDone"]').waitFor())
+          expect(yield* step("no graph", () => page.locator("svg.graph").count())).toBe(0)
+          expect(yield* step("no placeholder", () => page.getByText("Nothing has happened").count())).toBe(0)
+          expect(
+            yield* step("turns", () => page.locator('#timeline li[data-type="thread.LlmCompleted"]').count())
+          ).toBe(3)
+          const rejected = page.locator('#timeline li.tool-run[data-exit="rejected"]')
+          yield* step("open the verdict", () => rejected.locator("details summary").click())
+          expect(yield* step("verdict", () => rejected.locator("pre.out").textContent())).toContain(
+            "validation failed"
+          )
+          expect(
+            yield* step("accepted", () => page.locator('#timeline li.tool-run[data-exit="accepted"]').count())
+          ).toBe(1)
+          const out = join(root, "test-results")
+          mkdirSync(out, { recursive: true })
+          yield* step("screenshot", () =>
+            page.screenshot({ path: join(out, "ui-thread.png"), fullPage: true })
+          )
+        })
+      ).pipe(
+        Effect.provide(
+          Layer.mergeAll(
+            ScriptedLanguageModel.layer([
+              {
+                text: "Finished, I think.",
+                toolCalls: [{ name: "done", params: { summary: "nothing to do" } }]
+              },
+              {
+                text: "The validator wants hello.txt.",
+                toolCalls: [{ name: "write_file", params: { path: "hello.txt", content: "hello\n" } }],
+                usage: { inputTokens: 90, outputTokens: 20 }
+              },
+              {
+                toolCalls: [{ name: "done", params: { summary: "hello.txt written" } }],
+                usage: { inputTokens: 120, outputTokens: 10 }
+              }
+            ]),
+            Validator.layerCommand("test -f hello.txt")
+          ).pipe(
+            Layer.provideMerge(Sandbox.layerLocal(mkdtempSync(join(tmpdir(), "dabgent-ui-thread-")))),
+            Layer.provideMerge(SqliteEventStore.layer({ filename: tempSqliteFile() }))
+          )
+        )
+      ),
+    120_000
   )
 })
