@@ -11,33 +11,13 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { answerQuestion, NoOpenQuestion } from "../DabgentAgent.js"
 import { ExitCode } from "./ExitCode.js"
 import * as Shared from "./options.js"
 import * as RunThread from "./RunThread.js"
-import * as Sessions from "./Sessions.js"
+import * as SessionAnswer from "./SessionAnswer.js"
 import * as StoreLocation from "./StoreLocation.js"
 
 const usageError = (message: string) => new ExitCode({ code: 2, message: `dabgent: ${message}` })
-
-/**
- * Answers the session's oldest open question; the question, when known. A planner session
- * (recorded with mode `plan`) is answered by the planner, loaded only for such a session: its
- * clarification tasks wait in the planner, not in a thread. Any other session is answered
- * through its threads (also sessions started from the API, which record no session events).
- */
-const answerSession = (sessionId: string, text: string) =>
-  Effect.gen(function* () {
-    const found = yield* Sessions.find(sessionId)
-    if (Option.isSome(found) && found.value.started.mode === "plan") {
-      const Planning = yield* Effect.promise(() => import("../coordinator/Planning.js"))
-      const answered = yield* Planning.answer(sessionId, text)
-      if (!answered) return yield* new NoOpenQuestion({ sessionId })
-      return Option.none<string>()
-    }
-    const answered = yield* answerQuestion(sessionId, text)
-    return Option.some(answered.question)
-  })
 
 /**
  * @since 0.1.0
@@ -54,7 +34,7 @@ export const answer = Command.make(
     Effect.gen(function* () {
       const location = StoreLocation.parse(store)
       if (text.trim() === "") return yield* usageError("the answer is empty")
-      const question = yield* answerSession(session, text).pipe(
+      const question = yield* SessionAnswer.answer(session, text).pipe(
         Effect.provide(StoreLocation.layer(location)),
         Effect.catchTags({
           SessionNotFound: () =>

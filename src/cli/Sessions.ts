@@ -13,6 +13,8 @@ import { SessionEvents, sessionAggregateId, type SessionStarted, sessionOf } fro
 import { EventStore } from "../store/EventStore.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
 import type { ThreadState } from "../thread/ThreadState.js"
+import type * as Planning from "../coordinator/Planning.js"
+import type * as PlannerWorker from "../workers/PlannerWorker.js"
 
 /**
  * @since 0.1.0
@@ -47,13 +49,46 @@ export interface Progress {
   readonly tokens: number
 }
 
-const threadProgress = (state: ThreadState): Progress => ({
+/**
+ * A thread session's progress, from its folded thread.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const threadProgress = (state: ThreadState): Progress => ({
   status: state.status,
   ended: state.status === "Done" || state.status === "Failed",
   failed: state.status === "Failed",
   steps: state.steps,
   tokens: state.usage.inputTokens + state.usage.outputTokens
 })
+
+/**
+ * A planner session's progress, from its folded view (the planner and its task threads).
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const planProgressOf = (
+  view: PlannerWorker.SessionView,
+  summary: Pick<Planning.PlanSummary, "tasks" | "usage">
+): Progress => {
+  const phase = view.planner.phase
+  return {
+    status:
+      phase === "completed"
+        ? `completed: ${view.planner.outcome ?? "?"}`
+        : phase === "awaiting_plan"
+          ? "planning"
+          : summary.tasks.some((t) => t.status === "needs_clarification")
+            ? "waiting"
+            : "running",
+    ended: phase === "completed",
+    failed: phase === "completed" && view.planner.outcome !== "all_done",
+    steps: summary.tasks.reduce((sum, t) => sum + t.steps, 0),
+    tokens: summary.usage.inputTokens + summary.usage.outputTokens
+  }
+}
 
 /** A planner session's progress; the planner is loaded only for such sessions. */
 const planProgress = (sessionId: string) =>
@@ -65,34 +100,21 @@ const planProgress = (sessionId: string) =>
       view,
       view.planner.phase === "completed" ? "completed" : "running"
     )
-    const phase = view.planner.phase
-    return {
-      status:
-        phase === "completed"
-          ? `completed: ${view.planner.outcome ?? "?"}`
-          : phase === "awaiting_plan"
-            ? "planning"
-            : summary.tasks.some((t) => t.status === "needs_clarification")
-              ? "waiting"
-              : "running",
-      ended: phase === "completed",
-      failed: phase === "completed" && view.planner.outcome !== "all_done",
-      steps: summary.tasks.reduce((sum, t) => sum + t.steps, 0),
-      tokens: summary.usage.inputTokens + summary.usage.outputTokens
-    } satisfies Progress
+    return planProgressOf(view, summary)
   })
 
 const log = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
 
 /**
- * One session, or `None` when the store has no such session.
+ * What a session was started with (and its latest resume), without its progress; `None` when
+ * the store holds no `SessionStarted` for it (e.g. a session started from the API).
  *
  * @since 0.1.0
  * @category reading
  */
-export const find = (
+export const settings = (
   sessionId: string
-): Effect.Effect<Option.Option<SessionInfo>, StoreError | DecodeError, EventStore> =>
+): Effect.Effect<Option.Option<Omit<SessionInfo, "progress">>, StoreError | DecodeError, EventStore> =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const records = yield* Stream.runCollect(
@@ -124,7 +146,22 @@ export const find = (
         }
       }
     }
-    if (info === undefined) return Option.none()
+    return Option.fromNullable(info)
+  })
+
+/**
+ * One session, or `None` when the store has no such session.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const find = (
+  sessionId: string
+): Effect.Effect<Option.Option<SessionInfo>, StoreError | DecodeError, EventStore> =>
+  Effect.gen(function* () {
+    const found = yield* settings(sessionId)
+    if (Option.isNone(found)) return Option.none()
+    const info = found.value
     const progress =
       info.started.mode === "plan"
         ? yield* planProgress(sessionId)

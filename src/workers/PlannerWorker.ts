@@ -280,6 +280,13 @@ export const run = (
       (snapshot) =>
         snapshot.state.plannerVersion > beyond
 
+    /**
+     * After a question nobody answers now: decide again at once. The question is remembered as
+     * unanswered, so it is not asked again, and the other tasks go on (a thread that finished
+     * meanwhile is reported) instead of waiting for the planner or that thread to move.
+     */
+    const decideAgain: AggregateActors.CaughtUp<SessionView> = () => true
+
     const act = (
       snapshot: AggregateActors.Snapshot<SessionView>
     ): Effect.Effect<AggregateActors.CaughtUp<SessionView>> => {
@@ -351,7 +358,7 @@ export const run = (
                   onNone: () =>
                     Effect.sync(() => {
                       unanswered.add(`${sessionId}#${action.task.id}@${view.plannerVersion}`)
-                      return plannerMoved(view.plannerVersion)
+                      return decideAgain
                     }),
                   onSome: (answer) =>
                     decidePlanner(
@@ -376,7 +383,7 @@ export const run = (
                   onNone: () =>
                     Effect.sync(() => {
                       unanswered.add(`${sessionId}/${action.taskId}@${action.thread.version}`)
-                      return threadMoved
+                      return decideAgain
                     }),
                   onSome: (answer) =>
                     threadHandler.process(action.thread.state, new Answer({ text: answer })).pipe(

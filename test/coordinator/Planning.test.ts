@@ -173,6 +173,40 @@ describe("planning sessions", () => {
     }).pipe(Effect.provide(layerFor(agentModel(withQuestion, writeInAnswer), EventStore.layerMemory)))
   )
 
+  const questionBesideWork = JSON.stringify({
+    tasks: [
+      { id: "q", description: "Which language should the tool be written in?", kind: "clarification" },
+      { id: "t", description: "prepare the folder", kind: "tool_call" },
+      { id: "w", description: "write the tool", kind: "tool_call", dependencies: ["q", "t"] }
+    ]
+  })
+
+  it.live("an unanswered question does not hold back a task running beside it; then the session waits", () =>
+    Effect.gen(function* () {
+      const first = yield* Planning.planAndExecute("write a tool", { maxParallel: 2 })
+      expect(first.status).toBe("waiting")
+      expect(first.question?.question).toBe("Which language should the tool be written in?")
+      expect(first.tasks.map((t) => [t.id, t.status])).toEqual([
+        ["q", "needs_clarification"],
+        ["t", "completed"],
+        ["w", "planned"]
+      ])
+      expect(yield* Planning.answer(first.sessionId, "Rust")).toBe(true)
+      const second = yield* Planning.runPlanSession(first.sessionId)
+      expect(second.outcome).toBe("all_done")
+    }).pipe(
+      Effect.provide(
+        layerFor(
+          agentModel(questionBesideWork, (taskId, request) =>
+            taskId === "t" ? slowTool(taskId) : writeInAnswer(taskId, request)
+          ),
+          EventStore.layerMemory
+        )
+      ),
+      Effect.timeout("30 seconds")
+    )
+  )
+
   it.live("plan only records the task graph and runs nothing", () =>
     Effect.gen(function* () {
       const summary = yield* Planning.planOnly("build a, b, combine, report")
