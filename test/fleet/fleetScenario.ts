@@ -139,65 +139,72 @@ export interface Submitted {
   readonly mode: "thread" | "plan"
 }
 
-/** Submits the 30 sessions: three through `dabgent thread|coordinate --detach`, the rest in process. */
-export const submitAll = async (options: {
+export interface SubmitOptions {
   readonly url: string
   readonly baseUrl: string
   readonly workdir: string
-}): Promise<ReadonlyArray<Submitted>> => {
-  const common = ["--store", options.url, "--model", "openai-compat:m", "--base-url", options.baseUrl]
-  const local = ["--sandbox", "local", "--workdir", options.workdir, "--max-steps", "20"]
-  const submit = async (index: number): Promise<Submitted> => {
-    const job = `job-${String(index).padStart(2, "0")}`
-    const mode = planned.has(index) ? "plan" : "thread"
-    const prompt = `${job}: append your lines to marker.txt`
-    if (viaCli.has(index)) {
-      const result = await collect(
-        startCli([mode === "plan" ? "coordinate" : "thread", "--detach", ...common, ...local, prompt], {
-          cwd: options.workdir
-        }),
-        90_000
-      )
-      const sessionId = result.stdout.trim().split("\n")[0] ?? ""
-      if (result.code !== 0 || !/^[tp]-[0-9a-f]{8}$/.test(sessionId))
-        throw new Error(`--detach failed (${result.code}): ${result.stdout}\n${result.stderr}`)
-      return { sessionId, job, mode }
-    }
-    const settings = {
-      store: StoreLocation.parse(options.url),
-      model: Option.some("openai-compat:m"),
-      baseUrl: Option.some(options.baseUrl),
-      workdir: options.workdir,
-      sandbox: Option.some("local" as const),
-      allowNetwork: false,
-      validate: Option.none<string>(),
-      maxSteps: 20,
-      json: true,
-      input: "none" as const,
-      detach: true
-    }
-    if (mode === "plan") {
-      const sessionId = newPlanSessionId()
-      await Effect.runPromise(
-        RunPlan.run({ ...settings, sessionId, maxParallel: 2, start: { _tag: "Coordinate", input: prompt } })
-      )
-      return { sessionId, job, mode }
-    }
-    const sessionId = newSessionId()
-    await Effect.runPromise(RunThread.run({ ...settings, sessionId, start: { _tag: "New", prompt } }))
+}
+
+const submitOne = async (options: SubmitOptions, index: number): Promise<Submitted> => {
+  const job = `job-${String(index).padStart(2, "0")}`
+  const mode = planned.has(index) ? "plan" : "thread"
+  const prompt = `${job}: append your lines to marker.txt`
+  if (viaCli.has(index)) {
+    const args = [
+      mode === "plan" ? "coordinate" : "thread",
+      "--detach",
+      ...["--store", options.url, "--model", "openai-compat:m", "--base-url", options.baseUrl],
+      ...["--sandbox", "local", "--workdir", options.workdir, "--max-steps", "20"],
+      prompt
+    ]
+    const result = await collect(startCli(args, { cwd: options.workdir }), 90_000)
+    const sessionId = result.stdout.trim().split("\n")[0] ?? ""
+    if (result.code !== 0 || !/^[tp]-[0-9a-f]{8}$/.test(sessionId))
+      throw new Error(`--detach failed (${result.code}): ${result.stdout}\n${result.stderr}`)
     return { sessionId, job, mode }
   }
-  const indices = Array.from({ length: sessionsWanted }, (_, i) => i)
-  const cli = Promise.all(indices.filter((i) => viaCli.has(i)).map(submit))
-  const inProcess = await Effect.runPromise(
+  // The function `dabgent thread|coordinate --detach` calls, run here (a CLI process per
+  // session would spend most of the test starting Node).
+  const settings = {
+    store: StoreLocation.parse(options.url),
+    model: Option.some("openai-compat:m"),
+    baseUrl: Option.some(options.baseUrl),
+    workdir: options.workdir,
+    sandbox: Option.some("local" as const),
+    allowNetwork: false,
+    validate: Option.none<string>(),
+    maxSteps: 20,
+    json: true,
+    input: "none" as const,
+    detach: true
+  }
+  if (mode === "plan") {
+    const sessionId = newPlanSessionId()
+    await Effect.runPromise(
+      RunPlan.run({ ...settings, sessionId, maxParallel: 2, start: { _tag: "Coordinate", input: prompt } })
+    )
+    return { sessionId, job, mode }
+  }
+  const sessionId = newSessionId()
+  await Effect.runPromise(RunThread.run({ ...settings, sessionId, start: { _tag: "New", prompt } }))
+  return { sessionId, job, mode }
+}
+
+const indices = Array.from({ length: sessionsWanted }, (_, i) => i)
+
+/** Three sessions through the real `dabgent thread|coordinate --detach` (started with the workers). */
+export const submitViaCli = (options: SubmitOptions): Promise<ReadonlyArray<Submitted>> =>
+  Promise.all(indices.filter((i) => viaCli.has(i)).map((i) => submitOne(options, i)))
+
+/** The other 27, through the same function in this process. */
+export const submitInProcess = (options: SubmitOptions): Promise<ReadonlyArray<Submitted>> =>
+  Effect.runPromise(
     Effect.forEach(
       indices.filter((i) => !viaCli.has(i)),
-      (i) => Effect.promise(() => submit(i)),
-      { concurrency: 6 }
+      (i) => Effect.promise(() => submitOne(options, i)),
+      { concurrency: 4 }
     )
   )
-  return [...(await cli), ...inProcess]
-}
 
 /** Sessions whose thread (or planning) has ended, from the log. */
 export const endedSessions = async (url: string): Promise<Map<string, string>> => {
