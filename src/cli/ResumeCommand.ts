@@ -11,6 +11,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { resolve } from "node:path"
+import * as PgLeases from "../fleet/PgLeases.js"
 import { ExitCode } from "./ExitCode.js"
 import * as Shared from "./options.js"
 import * as RunThread from "./RunThread.js"
@@ -92,6 +93,19 @@ export const resume = Command.make(
         yield* Console.log(`session ${info.sessionId} already ended: ${info.progress.status}`)
         if (info.progress.failed) return yield* new ExitCode({ code: 1, message: "" })
         return
+      }
+      if (location._tag === "Postgres") {
+        // A fleet worker holds it: two runners would only repeat model calls (the log stays clean).
+        const fleet = yield* PgLeases.readOnly({ url: location.url }).pipe(
+          Effect.mapError((error) => new ExitCode({ code: 2, message: `dabgent: ${error.message}` }))
+        )
+        const lease = fleet.leases.find((l) => l.sessionId === info.sessionId)
+        if (lease !== undefined) {
+          return yield* new ExitCode({
+            code: 2,
+            message: `dabgent: session ${info.sessionId} is being run by worker ${lease.owner.name} (${lease.owner.host} pid ${lease.owner.pid}); stop that worker (SIGTERM hands it back) or let it finish`
+          })
+        }
       }
       const config = { ...resumeSettings(info, options), store: location, json: options.json }
       if (info.started.mode === "plan") {
