@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as RunThread from "../../src/cli/RunThread.js"
@@ -18,8 +18,9 @@ import * as StoreLocation from "../../src/cli/StoreLocation.js"
 import { newSessionId } from "../../src/DabgentAgent.js"
 import { Leases, Owner } from "../../src/fleet/Leases.js"
 import * as PgLeases from "../../src/fleet/PgLeases.js"
-import { runCli } from "../support/cli.js"
-import { query } from "./fleetScenario.js"
+import { runCli, startCli } from "../support/cli.js"
+import * as FakeChat from "../support/fakeChatServer.js"
+import { query, track, waitFor } from "./fleetScenario.js"
 
 describe("fleet commands", () => {
   it("--detach and worker need a postgres:// store", async () => {
@@ -33,6 +34,73 @@ describe("fleet commands", () => {
     const worker = await runCli(["worker", "--store", join(dir, "events.db")], { cwd: dir })
     expect(worker.code).toBe(2)
     expect(worker.stderr).toContain("a worker needs a postgres:// store")
+  })
+
+  it("a session that asks the user waits on its worker and goes on after dabgent answer", async () => {
+    const base = inject("databaseUrl")
+    const database = `dabgent_fleet_ask_${randomBytes(4).toString("hex")}`
+    await query(base, `CREATE DATABASE ${database}`)
+    const location = new URL(base)
+    location.pathname = `/${database}`
+    const url = location.toString()
+    const dir = mkdtempSync(join(tmpdir(), "dabgent-fleet-ask-"))
+    // Ask first; write the answer to answer.txt; then done.
+    const server = await FakeChat.start({
+      handler: (request) => {
+        const body = request.body as { messages: ReadonlyArray<{ role: string; content?: unknown }> }
+        const results = body.messages.filter((m) => m.role === "tool")
+        if (results.length === 0)
+          return { toolCalls: [{ name: "ask_user", params: { question: "which colour?" } }] }
+        if (results.length === 1) {
+          const answer = JSON.stringify(results[0]?.content ?? "").replace(/[^a-z]/g, "")
+          return { toolCalls: [{ name: "bash", params: { command: `echo ${answer} > answer.txt` } }] }
+        }
+        return { toolCalls: [{ name: "done", params: { summary: "painted" } }] }
+      }
+    })
+    const worker = track("w-ask", startCli(["worker", "--store", url, "--id", "w-ask"], { cwd: dir }))
+    try {
+      await waitFor(() => worker.lines.some((l) => / ready: /.test(l.text)), 60_000, "the worker to start")
+      const sessionId = newSessionId()
+      await Effect.runPromise(
+        RunThread.run({
+          sessionId,
+          store: StoreLocation.parse(url),
+          model: Option.some("openai-compat:m"),
+          baseUrl: Option.some(server.url),
+          workdir: dir,
+          sandbox: Option.some("local"),
+          allowNetwork: false,
+          validate: Option.none(),
+          maxSteps: 10,
+          json: true,
+          input: "none",
+          start: { _tag: "New", prompt: "paint the shed" },
+          detach: true
+        })
+      )
+      await waitFor(
+        () => worker.lines.some((l) => l.text.includes(`waiting ${sessionId}: which colour?`)),
+        60_000,
+        "the session to wait for the user"
+      )
+      const answered = await runCli(["answer", sessionId, "blue", "--store", url], { cwd: dir })
+      expect(answered.code).toBe(0)
+      expect(answered.stdout).toContain("answered; worker w-ask")
+      await waitFor(
+        () => worker.lines.some((l) => l.text.includes(`released ${sessionId}: ended (Done)`)),
+        60_000,
+        "the session to finish on its worker"
+      )
+      expect(readFileSync(join(dir, "answer.txt"), "utf8").trim()).toBe("blue")
+      // One worker ran it from start to end: claimed once, never released before the end.
+      expect(worker.lines.filter((l) => l.text.includes(`claimed ${sessionId}`))).toHaveLength(1)
+    } finally {
+      worker.child.kill("SIGTERM")
+      await server.close()
+      await new Promise((resolve) => worker.child.once("close", resolve))
+      await query(base, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    }
   })
 
   it("sessions shows the owning worker; resume refuses a session a worker holds", async () => {
