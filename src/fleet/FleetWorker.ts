@@ -301,6 +301,7 @@ export const run = <E, R>(
               if (open.get(stored.aggregateId)?.mode === "plan") return
             }
             open.delete(stored.aggregateId)
+            resting.delete(stored.aggregateId)
           } else {
             return
           }
