@@ -20,8 +20,10 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -188,11 +190,17 @@ export const run = <E, R>(
 
     const start = (session: OpenSession) =>
       Effect.gen(function* () {
+        // The fiber waits until it is in `owned`, so its exit always finds itself there.
+        const registered = yield* Deferred.make<void>()
         const fiber = yield* Effect.forkDaemon(
-          serveLoop(session).pipe(
+          Deferred.await(registered).pipe(
+            Effect.zipRight(serveLoop(session)),
             Effect.onExit((exit) =>
               Effect.gen(function* () {
-                owned.delete(session.sessionId)
+                // After a loss the same session may have been claimed again by a new fiber.
+                const self = yield* Effect.fiberId
+                const current = owned.get(session.sessionId)
+                if (current !== undefined && Equal.equals(current.id(), self)) owned.delete(session.sessionId)
                 if (Exit.isInterrupted(exit) && !stopping) return // lost: the lease is somebody else's
                 yield* leases.release(session.sessionId, owner).pipe(Effect.ignore)
                 if (Exit.isSuccess(exit)) {
@@ -231,6 +239,7 @@ export const run = <E, R>(
           )
         )
         owned.set(session.sessionId, fiber)
+        yield* Deferred.succeed(registered, undefined)
       })
 
     const claim = Effect.gen(function* () {
@@ -282,7 +291,8 @@ export const run = <E, R>(
         const fiber = owned.get(sessionId)
         if (fiber === undefined) return
         owned.delete(sessionId)
-        yield* Fiber.interrupt(fiber)
+        // Not awaited: stopping a session (its tools, its sandbox) must not delay the renewals of the others.
+        yield* Fiber.interruptFork(fiber)
         yield* options.report({ _tag: "Lost", sessionId, reason })
       })
 
