@@ -199,7 +199,7 @@ const check = (result: Awaited<ReturnType<typeof scenario>>) => {
   // A call interrupted by the kill may have no line, but nearly all ran.
   const planned = result.submitted.filter((s) => s.mode === "plan").length
   const expected = (sessionsWanted - planned) * toolSteps + planned * 2 * taskSteps
-  expect(result.markers.length).toBeGreaterThan(expected - 12)
+  expect(result.markers.length).toBeGreaterThan(expected * 0.8)
   expect(result.markers.length).toBeLessThanOrEqual(expected)
   // No event duplicated: per aggregate versions 1..n, no call started or completed twice.
   expect(result.damage.gaps).toEqual([])

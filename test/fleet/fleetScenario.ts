@@ -9,6 +9,7 @@
  * a repeated line.
  */
 import type { ChildProcess } from "node:child_process"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -181,14 +182,22 @@ const submitOne = async (options: SubmitOptions, index: number): Promise<Submitt
   if (mode === "plan") {
     const sessionId = newPlanSessionId()
     await Effect.runPromise(
-      RunPlan.run({ ...settings, sessionId, maxParallel: 2, start: { _tag: "Coordinate", input: prompt } })
+      quiet(
+        RunPlan.run({ ...settings, sessionId, maxParallel: 2, start: { _tag: "Coordinate", input: prompt } })
+      )
     )
     return { sessionId, job, mode }
   }
   const sessionId = newSessionId()
-  await Effect.runPromise(RunThread.run({ ...settings, sessionId, start: { _tag: "New", prompt } }))
+  await Effect.runPromise(quiet(RunThread.run({ ...settings, sessionId, start: { _tag: "New", prompt } })))
   return { sessionId, job, mode }
 }
+
+/** Without the lines `--detach` prints for each session (the ids are known here). */
+const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Console.consoleWith((console) =>
+    Effect.withConsole(effect, { ...console, log: () => Effect.void, error: () => Effect.void })
+  )
 
 const indices = Array.from({ length: sessionsWanted }, (_, i) => i)
 
