@@ -20,7 +20,7 @@ import { Leases, Owner } from "../../src/fleet/Leases.js"
 import * as PgLeases from "../../src/fleet/PgLeases.js"
 import { runCli, startCli } from "../support/cli.js"
 import * as FakeChat from "../support/fakeChatServer.js"
-import { query, track, waitFor } from "./fleetScenario.js"
+import { active, claimedAt, endedSessions, query, track, waitFor } from "./fleetScenario.js"
 
 describe("fleet commands", () => {
   it("--detach and worker need a postgres:// store", async () => {
@@ -99,6 +99,90 @@ describe("fleet commands", () => {
       worker.child.kill("SIGTERM")
       await server.close()
       await new Promise((resolve) => worker.child.once("close", resolve))
+      await query(base, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    }
+  })
+
+  it("SIGTERM hands a worker's sessions to the other at once (well inside the 6 s lease)", async () => {
+    const base = inject("databaseUrl")
+    const database = `dabgent_fleet_term_${randomBytes(4).toString("hex")}`
+    await query(base, `CREATE DATABASE ${database}`)
+    const location = new URL(base)
+    location.pathname = `/${database}`
+    const url = location.toString()
+    const dir = mkdtempSync(join(tmpdir(), "dabgent-fleet-term-"))
+    // Three slow steps, then done.
+    const server = await FakeChat.start({
+      handler: (request) => {
+        const body = request.body as { messages: ReadonlyArray<{ role: string }> }
+        return body.messages.filter((m) => m.role === "tool").length < 3
+          ? { toolCalls: [{ name: "bash", params: { command: "sleep 1" } }] }
+          : { toolCalls: [{ name: "done", params: { summary: "slept" } }] }
+      }
+    })
+    const start = (name: string) =>
+      track(name, startCli(["worker", "--store", url, "--id", name], { cwd: dir }))
+    const [a, b] = [start("w-a"), start("w-b")]
+    try {
+      await waitFor(
+        () => [a, b].every((w) => w.lines.some((l) => / ready: /.test(l.text))),
+        60_000,
+        "two workers to start"
+      )
+      const ids = Array.from({ length: 4 }, () => newSessionId())
+      for (const sessionId of ids) {
+        await Effect.runPromise(
+          RunThread.run({
+            sessionId,
+            store: StoreLocation.parse(url),
+            model: Option.some("openai-compat:m"),
+            baseUrl: Option.some(server.url),
+            workdir: dir,
+            sandbox: Option.some("local"),
+            allowNetwork: false,
+            validate: Option.none(),
+            maxSteps: 10,
+            json: true,
+            input: "none",
+            start: { _tag: "New", prompt: "sleep a while" },
+            detach: true
+          })
+        )
+      }
+      await waitFor(() => active(a).size >= 1 && active(b).size >= 1, 30_000, "both workers to hold sessions")
+      const handed = [...active(a)]
+      const stoppedAt = Date.now()
+      const exit = new Promise<number | null>((resolve) => a.child.once("close", (code) => resolve(code)))
+      a.child.kill("SIGTERM")
+      expect(await exit).toBe(130)
+      for (const sessionId of handed) {
+        expect(a.lines.some((l) => l.text.includes(`released ${sessionId}: handed back`))).toBe(true)
+      }
+      // The graceful path ran: w-a's heartbeat row and leases are gone (a crash leaves them to expire).
+      expect(
+        await query(
+          url,
+          `SELECT 1 FROM dabgent_workers WHERE owner_info->>'name' = 'w-a'
+                          UNION ALL SELECT 1 FROM dabgent_leases WHERE owner_info->>'name' = 'w-a'`
+        )
+      ).toEqual([])
+      await waitFor(
+        () => handed.every((id) => claimedAt(b, id, stoppedAt) !== undefined),
+        30_000,
+        "the handoff"
+      )
+      const slowest = Math.max(...handed.map((id) => (claimedAt(b, id, stoppedAt) ?? Infinity) - stoppedAt))
+      // Not an expiry: the leases were released and announced.
+      expect(slowest).toBeLessThan(6_000)
+      await waitFor(
+        async () => (await endedSessions(url)).size === ids.length,
+        60_000,
+        "every session to end on the worker left"
+      )
+    } finally {
+      for (const w of [a, b])
+        if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL")
+      await server.close()
       await query(base, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
     }
   })
