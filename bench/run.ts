@@ -10,13 +10,14 @@ import { fileURLToPath } from "node:url"
 import { cpus } from "node:os"
 import { appendPg } from "./cases/appendPg.js"
 import { appendSqlite } from "./cases/appendSqlite.js"
+import { fleet } from "./cases/fleet.js"
 import { orchestration } from "./cases/orchestration.js"
 import { replay } from "./cases/replay.js"
 import { scale } from "./cases/scale.js"
 import { wakeup } from "./cases/wakeup.js"
 import { databaseUrl, newRunId, type BenchCase, type Result } from "./lib/common.js"
 
-const cases: ReadonlyArray<BenchCase> = [appendPg, appendSqlite, wakeup, replay, orchestration, scale]
+const cases: ReadonlyArray<BenchCase> = [appendPg, appendSqlite, wakeup, replay, orchestration, scale, fleet]
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")

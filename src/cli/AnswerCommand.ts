@@ -11,6 +11,7 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as PgLeases from "../fleet/PgLeases.js"
 import { ExitCode } from "./ExitCode.js"
 import * as Shared from "./options.js"
 import * as RunThread from "./RunThread.js"
@@ -48,7 +49,19 @@ export const answer = Command.make(
         })
       )
       if (Option.isSome(question)) yield* Console.error(`question: ${question.value}`)
-      yield* Console.log(`answered; continue with: dabgent resume ${session}${RunThread.storeFlag(location)}`)
+      // A session a fleet worker holds goes on by itself once the answer is in the log.
+      const owner =
+        location._tag === "Postgres"
+          ? yield* PgLeases.readOnly({ url: location.url }).pipe(
+              Effect.map((fleet) => fleet.leases.find((lease) => lease.sessionId === session)?.owner),
+              Effect.orElseSucceed(() => undefined)
+            )
+          : undefined
+      yield* Console.log(
+        owner === undefined
+          ? `answered; continue with: dabgent resume ${session}${RunThread.storeFlag(location)}`
+          : `answered; worker ${owner.name} (${owner.host} pid ${owner.pid}) continues the session`
+      )
     })
 ).pipe(
   Command.withDescription(

@@ -64,8 +64,14 @@ export const plan = Command.make("plan", common, (options) =>
  * @since 0.1.0
  * @category commands
  */
-export const coordinate = Command.make("coordinate", common, (options) =>
-  Effect.suspend(() => RunPlan.run(planConfig(options, { _tag: "Coordinate", input: options.prompt })))
+export const coordinate = Command.make("coordinate", { ...common, detach: Shared.detach }, (options) =>
+  Effect.suspend(() => {
+    const config = planConfig(options, { _tag: "Coordinate", input: options.prompt })
+    return Effect.zipRight(
+      Shared.checkDetach(options.detach, config.store),
+      RunPlan.run({ ...config, detach: options.detach })
+    )
+  })
 ).pipe(
   Command.withDescription(
     "Plan the input and execute it: every task as an agent thread, independent tasks in parallel, questions to you."

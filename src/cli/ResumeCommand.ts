@@ -11,11 +11,47 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { resolve } from "node:path"
+import * as PgLeases from "../fleet/PgLeases.js"
 import { ExitCode } from "./ExitCode.js"
 import * as Shared from "./options.js"
 import * as RunThread from "./RunThread.js"
 import * as Sessions from "./Sessions.js"
 import * as StoreLocation from "./StoreLocation.js"
+
+/**
+ * The settings a recorded session continues with: what it was started (or last resumed) with,
+ * unless an option overrides it. Shared by `resume` and the fleet worker.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const resumeSettings = (
+  info: Sessions.SessionInfo,
+  overrides: {
+    readonly model: Option.Option<string>
+    readonly baseUrl: Option.Option<string>
+    readonly workdir: Option.Option<string>
+    readonly sandbox: Option.Option<"bwrap" | "local">
+    readonly allowNetwork: boolean
+    readonly validate: Option.Option<string>
+    readonly input: Shared.InputMode
+  }
+) => {
+  const recordedBaseUrl = info.latest.baseUrl === undefined ? Option.none() : Option.some(info.latest.baseUrl)
+  return {
+    sessionId: info.sessionId,
+    model: Option.orElse(overrides.model, () => Option.some(info.latest.model)),
+    baseUrl: Option.orElse(overrides.baseUrl, () => recordedBaseUrl),
+    workdir: resolve(Option.getOrElse(overrides.workdir, () => info.latest.workdir)),
+    sandbox: Option.orElse(overrides.sandbox, () => Option.some(info.latest.sandbox)),
+    allowNetwork: overrides.allowNetwork || info.started.allowNetwork,
+    validate: Option.orElse(overrides.validate, () =>
+      info.started.validate === undefined ? Option.none() : Option.some(info.started.validate)
+    ),
+    maxSteps: info.started.maxSteps,
+    input: overrides.input
+  }
+}
 
 /**
  * @since 0.1.0
@@ -58,23 +94,20 @@ export const resume = Command.make(
         if (info.progress.failed) return yield* new ExitCode({ code: 1, message: "" })
         return
       }
-      const recordedBaseUrl =
-        info.latest.baseUrl === undefined ? Option.none() : Option.some(info.latest.baseUrl)
-      const config = {
-        sessionId: info.sessionId,
-        store: location,
-        model: Option.orElse(options.model, () => Option.some(info.latest.model)),
-        baseUrl: Option.orElse(options.baseUrl, () => recordedBaseUrl),
-        workdir: resolve(Option.getOrElse(options.workdir, () => info.latest.workdir)),
-        sandbox: Option.orElse(options.sandbox, () => Option.some(info.latest.sandbox)),
-        allowNetwork: options.allowNetwork || info.started.allowNetwork,
-        validate: Option.orElse(options.validate, () =>
-          info.started.validate === undefined ? Option.none() : Option.some(info.started.validate)
-        ),
-        maxSteps: info.started.maxSteps,
-        json: options.json,
-        input: options.input
+      if (location._tag === "Postgres") {
+        // A fleet worker holds it: two runners would only repeat model calls (the log stays clean).
+        const fleet = yield* PgLeases.readOnly({ url: location.url }).pipe(
+          Effect.mapError((error) => new ExitCode({ code: 2, message: `dabgent: ${error.message}` }))
+        )
+        const lease = fleet.leases.find((l) => l.sessionId === info.sessionId)
+        if (lease !== undefined) {
+          return yield* new ExitCode({
+            code: 2,
+            message: `dabgent: session ${info.sessionId} is being run by worker ${lease.owner.name} (${lease.owner.host} pid ${lease.owner.pid}); stop that worker (SIGTERM hands it back) or let it finish`
+          })
+        }
       }
+      const config = { ...resumeSettings(info, options), store: location, json: options.json }
       if (info.started.mode === "plan") {
         // The planner is loaded only for planner sessions.
         const RunPlan = yield* Effect.promise(() => import("./RunPlan.js"))

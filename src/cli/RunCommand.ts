@@ -36,15 +36,20 @@ export const run = Command.make(
   {
     prompt: Args.text({ name: "input" }).pipe(Args.withDescription("What you want done.")),
     ...Shared.runOptions,
-    parallel
+    parallel,
+    detach: Shared.detach
   },
   (options) =>
     Effect.gen(function* () {
+      yield* Shared.checkDetach(options.detach, StoreLocation.parse(options.store))
       const resolved = yield* RunEnvironment.resolveModel(options)
       const route = yield* classify(options.prompt).pipe(
         Effect.provide(Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)))
       )
-      const config = planConfig(options, { _tag: "Coordinate", input: options.prompt })
+      const config = {
+        ...planConfig(options, { _tag: "Coordinate", input: options.prompt }),
+        detach: options.detach
+      }
       const sessionId = route.mode === "plan" ? newPlanSessionId() : newSessionId()
       yield* Effect.flatMap(EventStore, (store) =>
         EventLog.make(store, EventCodec.make(RouteEvents)).append(RouteEvents, {

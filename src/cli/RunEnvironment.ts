@@ -78,7 +78,7 @@ export const clarifierLayer = (input: InputMode): Layer.Layer<Clarifier.Clarifie
  * @since 0.1.0
  * @category layers
  */
-export const sandboxLayer = (config: EnvironmentConfig) =>
+export const sandboxLayer = (config: Pick<EnvironmentConfig, "workdir" | "sandbox" | "allowNetwork">) =>
   Option.match(config.sandbox, {
     onNone: () =>
       Sandbox.layerAuto(config.workdir, {
@@ -92,12 +92,13 @@ export const sandboxLayer = (config: EnvironmentConfig) =>
   })
 
 /**
- * Everything a run needs, over the resolved model.
+ * Everything a run needs but the store, over the resolved model: a fleet worker runs many
+ * sessions, each with its own sandbox and model, over one store.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (config: EnvironmentConfig, resolved: Models.Resolved) =>
+export const sessionLayer = (config: Omit<EnvironmentConfig, "store">, resolved: Models.Resolved) =>
   Layer.mergeAll(
     clarifierLayer(config.input),
     Models.layerResolved(resolved).pipe(Layer.provide(NodeHttpClient.layerUndici)),
@@ -105,7 +106,16 @@ export const layer = (config: EnvironmentConfig, resolved: Models.Resolved) =>
     ThreadCompaction.layerConfig.pipe(
       Layer.mapError((error) => configError({ message: `DABGENT_CONTEXT_BUDGET: ${String(error)}` }))
     )
-  ).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))
+  )
+
+/**
+ * Everything a run needs, over the resolved model.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (config: EnvironmentConfig, resolved: Models.Resolved) =>
+  sessionLayer(config, resolved).pipe(Layer.provideMerge(StoreLocation.layer(config.store)))
 
 /**
  * OpenTelemetry export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see `telemetry/Telemetry.ts`),

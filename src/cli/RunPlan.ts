@@ -19,6 +19,7 @@ import * as EventLog from "../events/EventLog.js"
 import { PlannerEvents } from "../events/PlannerEvents.js"
 import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
+import type * as Models from "../llm/Models.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
 import * as Sandbox from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
@@ -27,7 +28,7 @@ import { taskIdOf } from "../workers/PlannerThreadBridge.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
 import * as RunEnvironment from "./RunEnvironment.js"
-import type { RunConfig } from "./RunThread.js"
+import { printSubmitted, type RunConfig } from "./RunThread.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
 
@@ -136,6 +137,64 @@ const printSummary = (summary: Planning.PlanSummary, json: boolean) => {
   return Console.log(lines.join("\n"))
 }
 
+/** Records the start of a new planning session or the resume of a recorded one; returns where the live view starts. */
+const record = (config: PlanRunConfig, resolved: Models.Resolved) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const sandbox = yield* Sandbox.Sandbox
+    const sessions = EventLog.make(store, EventCodec.make(SessionEvents))
+    const modelName = ModelSpec.format(resolved.spec)
+    const baseUrl = resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}
+    const fromSequence = config.start._tag === "Resume" ? yield* store.head(defaultStreamId) : 0
+    yield* sessions.append(SessionEvents, {
+      streamId: defaultStreamId,
+      aggregateId: sessionAggregateId(config.sessionId),
+      metadata: { correlationId: config.sessionId },
+      events: [
+        config.start._tag === "Resume"
+          ? new SessionResumed({
+              model: modelName,
+              ...baseUrl,
+              workdir: config.workdir,
+              sandbox: sandbox.kind,
+              ...(config.worker === undefined ? {} : { worker: config.worker })
+            })
+          : new SessionStarted({
+              mode: "plan",
+              input: config.start.input,
+              model: modelName,
+              ...baseUrl,
+              workdir: config.workdir,
+              sandbox: sandbox.kind,
+              allowNetwork: config.allowNetwork,
+              ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
+              maxSteps: config.maxSteps,
+              ...(config.detach === true ? { detached: true } : {})
+            })
+      ]
+    })
+    return fromSequence
+  })
+
+/**
+ * Continues a recorded planning session without printing anything, for a fleet worker: records
+ * the resume and runs the session's workers until the planning completes or waits for the user.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const serve = (config: PlanRunConfig, resolved: Models.Resolved) =>
+  Effect.gen(function* () {
+    const clarifier = yield* Clarifier
+    yield* record(config, resolved)
+    return yield* Planning.runPlanSession(config.sessionId, {
+      sessionId: config.sessionId,
+      maxParallel: config.maxParallel,
+      maxStepsPerTask: config.maxSteps,
+      ask: clarifier.ask
+    })
+  })
+
 /**
  * @since 0.1.0
  * @category running
@@ -151,37 +210,13 @@ export const run = (config: PlanRunConfig): Effect.Effect<void, ExitCode> =>
     }
 
     const program = Effect.gen(function* () {
-      const store = yield* EventStore
       const sandbox = yield* Sandbox.Sandbox
       const clarifier = yield* Clarifier
-      const sessions = EventLog.make(store, EventCodec.make(SessionEvents))
-      const baseUrl = resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}
-      const fromSequence = config.start._tag === "Resume" ? yield* store.head(defaultStreamId) : 0
-      yield* sessions.append(SessionEvents, {
-        streamId: defaultStreamId,
-        aggregateId: sessionAggregateId(config.sessionId),
-        metadata: { correlationId: config.sessionId },
-        events: [
-          config.start._tag === "Resume"
-            ? new SessionResumed({
-                model: modelName,
-                ...baseUrl,
-                workdir: config.workdir,
-                sandbox: sandbox.kind
-              })
-            : new SessionStarted({
-                mode: "plan",
-                input: config.start.input,
-                model: modelName,
-                ...baseUrl,
-                workdir: config.workdir,
-                sandbox: sandbox.kind,
-                allowNetwork: config.allowNetwork,
-                ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
-                maxSteps: config.maxSteps
-              })
-        ]
-      })
+      const fromSequence = yield* record(config, resolved)
+      if (config.detach === true) {
+        if (config.start._tag !== "Resume") yield* Planning.startPlanning(config.start.input, options)
+        return yield* printSubmitted(config.sessionId, config.store)
+      }
       if (!config.json) {
         yield* Console.error(
           `session ${config.sessionId} · plan · ${modelName} · ${sandbox.kind} sandbox in ${config.workdir} · store ${StoreLocation.describe(config.store)}`

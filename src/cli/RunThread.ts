@@ -17,6 +17,7 @@ import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
 import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
+import type * as Models from "../llm/Models.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
 import * as Sandbox from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
@@ -39,6 +40,10 @@ export interface RunConfig extends RunEnvironment.EnvironmentConfig {
   readonly json: boolean
   /** A new session with this prompt, or the continuation of a recorded one. */
   readonly start: { readonly _tag: "New"; readonly prompt: string } | { readonly _tag: "Resume" }
+  /** Only record the new session for a fleet of workers (`--detach`); nothing runs here. */
+  readonly detach?: boolean
+  /** The fleet worker continuing the session (recorded with the resume). */
+  readonly worker?: string
 }
 
 const sessionLog = (store: EventStore["Type"]) => EventLog.make(store, EventCodec.make(SessionEvents))
@@ -134,6 +139,85 @@ const printSummary = (summary: ThreadSummary, json: boolean, elapsedMs: number) 
       )
 
 /**
+ * Records the start of a new session (its settings and prompt) or the resume of a recorded one;
+ * returns where the timeline starts.
+ */
+const record = (config: RunConfig, resolved: Models.Resolved) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const sandbox = yield* Sandbox.Sandbox
+    const sessions = sessionLog(store)
+    const modelName = ModelSpec.format(resolved.spec)
+    const baseUrl = resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}
+    if (config.start._tag === "New") {
+      yield* sessions.append(SessionEvents, {
+        streamId: defaultStreamId,
+        aggregateId: sessionAggregateId(config.sessionId),
+        expectedVersion: 0,
+        metadata: { correlationId: config.sessionId },
+        events: [
+          new SessionStarted({
+            mode: "thread",
+            input: config.start.prompt,
+            model: modelName,
+            ...baseUrl,
+            workdir: config.workdir,
+            sandbox: sandbox.kind,
+            allowNetwork: config.allowNetwork,
+            ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
+            maxSteps: config.maxSteps,
+            ...(config.detach === true ? { detached: true } : {})
+          })
+        ]
+      })
+      yield* startThread(config.start.prompt, { sessionId: config.sessionId, maxSteps: config.maxSteps })
+      return { fromSequence: 0, stepsSoFar: 0, version: 0 }
+    }
+    const fromSequence = yield* store.head(defaultStreamId)
+    const current = yield* threadState(config.sessionId)
+    yield* sessions.append(SessionEvents, {
+      streamId: defaultStreamId,
+      aggregateId: sessionAggregateId(config.sessionId),
+      metadata: { correlationId: config.sessionId },
+      events: [
+        new SessionResumed({
+          model: modelName,
+          ...baseUrl,
+          workdir: config.workdir,
+          sandbox: sandbox.kind,
+          ...(config.worker === undefined ? {} : { worker: config.worker })
+        })
+      ]
+    })
+    return { fromSequence, stepsSoFar: current.state.steps, version: current.version }
+  })
+
+/**
+ * What `--detach` prints: the session id alone on stdout (for scripts), how to follow it on stderr.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const printSubmitted = (sessionId: string, store: StoreLocation.StoreLocation) =>
+  Effect.zipRight(
+    Console.log(sessionId),
+    Console.error(
+      `session ${sessionId} submitted; a dabgent worker on ${StoreLocation.describe(store)} will run it (watch with: dabgent sessions)`
+    )
+  )
+
+/**
+ * Continues a recorded thread session without printing anything, for a fleet worker: records
+ * the resume (and which worker took it) and runs the workers until the thread ends or waits
+ * for the user. The store comes from the caller, the rest from {@link RunEnvironment.sessionLayer}.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const serve = (config: RunConfig, resolved: Models.Resolved) =>
+  Effect.zipRight(record(config, resolved), runSession(config.sessionId))
+
+/**
  * Runs (or resumes) a thread session; fails with `ExitCode` 1 when the thread failed, 2 on a
  * configuration error and 3 when it stopped to wait for the user's answer.
  *
@@ -148,52 +232,11 @@ export const run = (config: RunConfig): Effect.Effect<void, ExitCode> =>
     const started = Date.now()
 
     const program = Effect.gen(function* () {
-      const store = yield* EventStore
       const sandbox = yield* Sandbox.Sandbox
-      const sessions = sessionLog(store)
-      let fromSequence = 0
-      let stepsSoFar = 0
-      const printed: Printed = { version: 0 }
-      if (config.start._tag === "New") {
-        yield* sessions.append(SessionEvents, {
-          streamId: defaultStreamId,
-          aggregateId: sessionAggregateId(config.sessionId),
-          expectedVersion: 0,
-          metadata: { correlationId: config.sessionId },
-          events: [
-            new SessionStarted({
-              mode: "thread",
-              input: config.start.prompt,
-              model: modelName,
-              ...(resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}),
-              workdir: config.workdir,
-              sandbox: sandbox.kind,
-              allowNetwork: config.allowNetwork,
-              ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
-              maxSteps: config.maxSteps
-            })
-          ]
-        })
-        yield* startThread(config.start.prompt, { sessionId: config.sessionId, maxSteps: config.maxSteps })
-      } else {
-        fromSequence = yield* store.head(defaultStreamId)
-        const current = yield* threadState(config.sessionId)
-        stepsSoFar = current.state.steps
-        printed.version = current.version
-        yield* sessions.append(SessionEvents, {
-          streamId: defaultStreamId,
-          aggregateId: sessionAggregateId(config.sessionId),
-          metadata: { correlationId: config.sessionId },
-          events: [
-            new SessionResumed({
-              model: modelName,
-              ...(resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}),
-              workdir: config.workdir,
-              sandbox: sandbox.kind
-            })
-          ]
-        })
-      }
+      const recorded = yield* record(config, resolved)
+      if (config.detach === true) return yield* printSubmitted(config.sessionId, config.store)
+      const { fromSequence, stepsSoFar } = recorded
+      const printed: Printed = { version: recorded.version }
       if (!config.json) {
         yield* Console.error(
           `session ${config.sessionId} · ${modelName} · ${sandbox.kind} sandbox in ${config.workdir} · store ${StoreLocation.describe(config.store)}`

@@ -18,16 +18,22 @@ export const thread = Command.make(
   "thread",
   {
     prompt: Args.text({ name: "prompt" }).pipe(Args.withDescription("What the agent should do.")),
-    ...Shared.runOptions
+    ...Shared.runOptions,
+    detach: Shared.detach
   },
   (options) =>
-    Effect.suspend(() =>
-      RunThread.run({
-        sessionId: newSessionId(),
-        ...Shared.runSettings(options),
-        start: { _tag: "New", prompt: options.prompt }
-      })
-    )
+    Effect.suspend(() => {
+      const settings = Shared.runSettings(options)
+      return Effect.zipRight(
+        Shared.checkDetach(options.detach, settings.store),
+        RunThread.run({
+          sessionId: newSessionId(),
+          ...settings,
+          start: { _tag: "New", prompt: options.prompt },
+          detach: options.detach
+        })
+      )
+    })
 ).pipe(
   Command.withDescription("Run one agent thread on a prompt until it calls done and the validator accepts.")
 )

@@ -27,13 +27,27 @@ import * as RunEnvironment from "./RunEnvironment.js"
 import { sessions } from "./SessionsCommand.js"
 import { thread } from "./ThreadCommand.js"
 import { ui } from "./UiCommand.js"
+import { worker } from "./WorkerCommand.js"
 import { ExitCode } from "./ExitCode.js"
 
 const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version
 
 const dabgent = Command.make("dabgent").pipe(
   Command.withDescription("An event-sourced runtime for LLM coding agents."),
-  Command.withSubcommands([run, thread, plan, coordinate, answer, resume, sessions, events, replay, fork, ui])
+  Command.withSubcommands([
+    run,
+    thread,
+    plan,
+    coordinate,
+    answer,
+    resume,
+    sessions,
+    events,
+    replay,
+    fork,
+    worker,
+    ui
+  ])
 )
 
 const cli = Command.run(dabgent, { name: "dabgent", version })

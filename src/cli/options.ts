@@ -10,6 +10,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { resolve } from "node:path"
+import { ExitCode } from "./ExitCode.js"
 import * as StoreLocation from "./StoreLocation.js"
 import { defaultSqliteFile } from "./StoreLocation.js"
 
@@ -213,3 +214,32 @@ export const runSettings = (options: RunOptions) => ({
   json: options.json,
   input: options.input
 })
+
+/**
+ * `--detach`: only record the session for a fleet of `dabgent worker` processes and print its id.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const detach = Options.boolean("detach").pipe(
+  Options.withDescription(
+    "Only record the request for the dabgent workers sharing this postgres:// store, print the session id and exit."
+  )
+)
+
+/**
+ * `--detach` needs a store the workers share: Postgres.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const checkDetach = (detach: boolean, store: StoreLocation.StoreLocation) =>
+  detach && store._tag !== "Postgres"
+    ? Effect.fail(
+        new ExitCode({
+          code: 2,
+          message:
+            "dabgent: --detach needs a postgres:// store (--store or DABGENT_DATABASE_URL) that dabgent workers share"
+        })
+      )
+    : Effect.void

@@ -22,7 +22,9 @@ export class SessionStarted extends Schema.TaggedClass<SessionStarted>()("Sessio
   sandbox: Schema.Literal("bwrap", "local"),
   allowNetwork: Schema.Boolean,
   validate: Schema.optionalWith(Schema.String, { exact: true }),
-  maxSteps: Schema.Int.pipe(Schema.positive())
+  maxSteps: Schema.Int.pipe(Schema.positive()),
+  /** Submitted to a fleet (`--detach`): `dabgent worker` processes run it, not the submitter. */
+  detached: Schema.optionalWith(Schema.Boolean, { exact: true })
 }) {}
 
 /**
@@ -35,7 +37,9 @@ export class SessionResumed extends Schema.TaggedClass<SessionResumed>()("Sessio
   model: Schema.String,
   baseUrl: Schema.optionalWith(Schema.String, { exact: true }),
   workdir: Schema.String,
-  sandbox: Schema.Literal("bwrap", "local")
+  sandbox: Schema.Literal("bwrap", "local"),
+  /** The fleet worker that picked it up (`name@host pid`), when a worker did. */
+  worker: Schema.optionalWith(Schema.String, { exact: true })
 }) {}
 
 /**

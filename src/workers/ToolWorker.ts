@@ -28,7 +28,7 @@ import * as AgentTools from "../tools/AgentTools.js"
 import * as ToolRunner from "../tools/ToolRunner.js"
 import type { Validator } from "../tools/Validator.js"
 import * as AggregateActors from "./internal/AggregateActors.js"
-import { appendDecision } from "./internal/appendDecision.js"
+import { appendDecisionOutcome } from "./internal/appendDecision.js"
 import { sources, type WorkerScope } from "./ThreadSource.js"
 
 type Next =
@@ -86,7 +86,9 @@ export const run = (
     }
 
     const record = (snapshot: AggregateActors.Snapshot<ThreadState>, command: ThreadCommand) =>
-      appendDecision(
+      Effect.map(recordOutcome(snapshot, command), (outcome) => outcome.version)
+    const recordOutcome = (snapshot: AggregateActors.Snapshot<ThreadState>, command: ThreadCommand) =>
+      appendDecisionOutcome(
         source.log,
         ThreadEvents,
         scope.streamId,
@@ -116,8 +118,11 @@ export const run = (
             return version
           }
           // Written before the tool runs: after a crash the log shows it started and never ran again.
-          const started = yield* record(snapshot, new StartTool({ callId: action.callId }))
-          if (started !== snapshot.version + 1) return started
+          // Only the writer whose ToolStarted was recorded runs it (another process may have
+          // appended one event at the same version: its version alone looks like success).
+          const start = yield* recordOutcome(snapshot, new StartTool({ callId: action.callId }))
+          if (!start.won) return start.version
+          const started = start.version
           const outcome = yield* ToolRunner.run({
             id: action.callId,
             name: action.name,

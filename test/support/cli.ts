@@ -32,6 +32,12 @@ export interface CliOptions {
   readonly stdin?: string
 }
 
+/** The program and arguments that run the CLI from the sources (e.g. to wrap in `ip netns exec`). */
+export const cliCommand = (args: ReadonlyArray<string>): readonly [string, ReadonlyArray<string>] => [
+  process.execPath,
+  ["--import", tsx, main, ...args]
+]
+
 export const startCli = (args: ReadonlyArray<string>, options: CliOptions) => {
   const child = spawn(process.execPath, ["--import", tsx, main, ...args], {
     cwd: options.cwd,

@@ -74,6 +74,8 @@ export interface Options {
   /** When set, requests without `Authorization: Bearer <apiKey>` get a 401. */
   readonly apiKey?: string
   readonly port?: number
+  /** The address to listen on. Default 127.0.0.1 (`0.0.0.0` for clients in other network namespaces). */
+  readonly host?: string
   /** Called with each request as it arrives (the CLI mode appends it to a log file). */
   readonly onRequest?: (request: RecordedRequest) => void
 }
@@ -81,6 +83,8 @@ export interface Options {
 export interface FakeChatServer {
   /** The base URL to give as `--base-url` / `DABGENT_BASE_URL`: `http://127.0.0.1:<port>/v1`. */
   readonly url: string
+  /** The port it listens on (for a base URL on another address than 127.0.0.1). */
+  readonly port: number
   /** Every request received, in order (chat and others). */
   readonly requests: ReadonlyArray<RecordedRequest>
   /** The bodies of the chat-completions requests, in order. */
@@ -236,13 +240,14 @@ export const start = async (options: Options = {}): Promise<FakeChatServer> => {
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve())
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve())
   })
   const address = server.address()
   const port = typeof address === "object" && address !== null ? address.port : 0
 
   return {
     url: `http://127.0.0.1:${port}/v1`,
+    port,
     requests,
     chatBodies: () => chat.map((request) => request.body),
     close: () =>

@@ -6,6 +6,7 @@
  * `pg_ctlcluster` as often as a test likes. It needs root (as in CI) and postgresql-common.
  */
 import { execFile, execFileSync } from "node:child_process"
+import { appendFileSync } from "node:fs"
 import { promisify } from "node:util"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
@@ -26,6 +27,11 @@ export interface PrivateCluster {
   readonly start: () => Promise<void>
   /** Waits until the server accepts connections again. */
   readonly waitReady: (timeoutMs?: number) => Promise<void>
+  /**
+   * Also listens on `addresses` (besides 127.0.0.1) and lets clients from `subnets` (CIDR) in
+   * with the password; restarts the server. For clients in other network namespaces.
+   */
+  readonly listenOn: (addresses: ReadonlyArray<string>, subnets: ReadonlyArray<string>) => Promise<void>
   /** Stops and deletes the cluster. */
   readonly drop: () => void
 }
@@ -121,10 +127,24 @@ export const create = async (): Promise<PrivateCluster> => {
       }
     }
   }
+  const listenOn = async (addresses: ReadonlyArray<string>, subnets: ReadonlyArray<string>) => {
+    const dir = `/etc/postgresql/${version}/${name}`
+    appendFileSync(
+      `${dir}/postgresql.conf`,
+      `\nlisten_addresses = '${["127.0.0.1", ...addresses].join(",")}'\n`
+    )
+    appendFileSync(
+      `${dir}/pg_hba.conf`,
+      subnets.map((subnet) => `host all all ${subnet} scram-sha-256\n`).join("")
+    )
+    await ctl("restart")
+    await waitReady()
+  }
   return {
     version,
     name,
     port,
+    listenOn,
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     restart: () => ctl("restart"),
     stop: () => ctl("stop"),

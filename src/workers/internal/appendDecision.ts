@@ -26,22 +26,33 @@ export const retryWhileStoreDown = <A, E extends { readonly _tag: string }, R>(
     ).pipe(Schedule.upTo("60 seconds"))
   })
 
-export const appendDecision = <F extends EventFamily.EventFamily.Any, G extends F, S, Err>(
+/**
+ * What an append of a decision came to: the version to wait for, and whether this append is the
+ * one that was recorded. A conflict can look like success by its version alone (another writer
+ * appended exactly one event), so a caller that acts on its own append (the tool worker runs
+ * the tool after its `ToolStarted`) must look at `won`.
+ */
+export interface DecisionOutcome {
+  readonly version: number
+  readonly won: boolean
+}
+
+export const appendDecisionOutcome = <F extends EventFamily.EventFamily.Any, G extends F, S, Err>(
   log: EventLog<F>,
   family: G,
   streamId: string,
   snapshot: Snapshot<S>,
   decision: Effect.Effect<ReadonlyArray<EventFamily.EventFamily.Event<G>>, Err>,
   metadata: EventMetadata
-): Effect.Effect<number> =>
+): Effect.Effect<DecisionOutcome> =>
   Effect.gen(function* () {
     const events = yield* Effect.orDieWith(
       decision,
       (error) =>
         new Error(`handler rejected its worker's command on ${snapshot.aggregateId}: ${String(error)}`)
     )
-    if (events.length === 0) return snapshot.version + 1
-    const appended = yield* log
+    if (events.length === 0) return { version: snapshot.version + 1, won: false }
+    return yield* log
       .append(family, {
         streamId,
         aggregateId: snapshot.aggregateId,
@@ -51,10 +62,25 @@ export const appendDecision = <F extends EventFamily.EventFamily.Any, G extends 
       })
       .pipe(
         retryWhileStoreDown,
-        Effect.map((result) => result.version),
+        Effect.map((result) => ({ version: result.version, won: true })),
         Effect.catchTag("ConcurrencyError", (conflict) =>
-          Effect.succeed(conflict.actual > snapshot.version ? conflict.actual : snapshot.version + 1)
+          Effect.succeed({
+            version: conflict.actual > snapshot.version ? conflict.actual : snapshot.version + 1,
+            won: false
+          })
         )
       )
-    return appended
   }).pipe(Effect.orDie)
+
+export const appendDecision = <F extends EventFamily.EventFamily.Any, G extends F, S, Err>(
+  log: EventLog<F>,
+  family: G,
+  streamId: string,
+  snapshot: Snapshot<S>,
+  decision: Effect.Effect<ReadonlyArray<EventFamily.EventFamily.Event<G>>, Err>,
+  metadata: EventMetadata
+): Effect.Effect<number> =>
+  Effect.map(
+    appendDecisionOutcome(log, family, streamId, snapshot, decision, metadata),
+    (outcome) => outcome.version
+  )
