@@ -46,6 +46,25 @@ const isJson = (value: unknown, ancestors: Set<object>): boolean => {
  */
 export const isJsonValue = (value: unknown): boolean => isJson(value, new Set())
 
+let parsedJsonDepth = 0
+
+/**
+ * Runs `f` (a synchronous decode) on input that came out of `JSON.parse`: {@link JsonValue}
+ * accepts every value without walking it again, since a parsed value is JSON by construction.
+ * Only for input whose every part was parsed; anything else is checked as usual.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const decodingParsedJson = <A>(f: () => A): A => {
+  parsedJsonDepth++
+  try {
+    return f()
+  } finally {
+    parsedJsonDepth--
+  }
+}
+
 /**
  * Schema for a JSON value: the type is `unknown`, and both decoding and encoding check
  * {@link isJsonValue}.
@@ -56,6 +75,7 @@ export const isJsonValue = (value: unknown): boolean => isJson(value, new Set())
 export const JsonValue: Schema.Schema<unknown> = Schema.Unknown.pipe(
   Schema.filter(
     (value) =>
+      parsedJsonDepth > 0 ||
       isJsonValue(value) ||
       "expected a JSON value (null, boolean, finite number, string, array or plain object)",
     {
