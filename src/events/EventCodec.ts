@@ -6,10 +6,13 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { DecodeError } from "../store/EventStoreError.js"
+import { isParsedJson } from "../store/internal/parsedJson.js"
 import type { NewEvent, StoredEvent } from "../store/StoredEvent.js"
+import { decodingParsedJson } from "../thread/JsonValue.js"
 import * as EventFamily from "./EventFamily.js"
 
 /**
@@ -36,9 +39,16 @@ export interface EventCodec<F extends EventFamily.EventFamily.Any> {
   ) => Effect.Effect<NewEvent, ParseResult.ParseError>
   /** The domain event of a stored one, or a `DecodeError` naming it. */
   readonly decode: (stored: StoredEvent) => Effect.Effect<Decoded<F>, DecodeError>
+  /** `decode`, synchronously: for readers that decode whole pages at a time. */
+  readonly decodeEither: (stored: StoredEvent) => Either.Either<Decoded<F>, DecodeError>
   /** Whether a stored type belongs to one of the families. */
   readonly knows: (type: string) => boolean
 }
+
+const damaged = (stored: StoredEvent, reason: string) =>
+  Either.left(
+    new DecodeError({ streamId: stored.streamId, sequence: stored.sequence, type: stored.type, reason })
+  )
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
@@ -59,8 +69,9 @@ export const make = <const Families extends ReadonlyArray<EventFamily.EventFamil
     byName.set(family.name, family)
   }
   const encoders = new Map(families.map((f) => [f.name, Schema.encode(f.schema)]))
+  // Compiled once per family and run synchronously: replaying a long log decodes every event.
   const decoders = new Map(
-    families.map((f) => [f.name, Schema.decodeUnknown(f.schema, { onExcessProperty: "error" })])
+    families.map((f) => [f.name, Schema.decodeUnknownEither(f.schema, { onExcessProperty: "error" })])
   )
 
   const encode = <G extends F>(family: G, event: EventFamily.EventFamily.Event<G>) => {
@@ -74,28 +85,29 @@ export const make = <const Families extends ReadonlyArray<EventFamily.EventFamil
     })
   }
 
-  const decode = (stored: StoredEvent): Effect.Effect<Decoded<F>, DecodeError> => {
-    const fail = (reason: string) =>
-      Effect.fail(
-        new DecodeError({ streamId: stored.streamId, sequence: stored.sequence, type: stored.type, reason })
-      )
+  const decodeEither = (stored: StoredEvent): Either.Either<Decoded<F>, DecodeError> => {
     const dot = stored.type.indexOf(".")
     const name = stored.type.slice(0, dot)
     const family = dot > 0 ? byName.get(name) : undefined
     const decoder = decoders.get(name)
     if (family === undefined || decoder === undefined)
-      return fail(`unknown event family in type "${stored.type}"`)
-    if (!isRecord(stored.data)) return fail("data is not a JSON object")
-    return decoder({ ...stored.data, _tag: stored.type.slice(dot + 1) }).pipe(
-      Effect.map((event) => ({ family: family.name, event, stored }) as unknown as Decoded<F>),
-      Effect.catchTag("ParseError", (error) => fail(ParseResult.TreeFormatter.formatErrorSync(error)))
-    )
+      return damaged(stored, `unknown event family in type "${stored.type}"`)
+    const data = stored.data
+    if (!isRecord(data)) return damaged(stored, "data is not a JSON object")
+    const input = { ...data, _tag: stored.type.slice(dot + 1) }
+    // Data a backend parsed from JSON text is JSON: its JsonValue fields need no second walk.
+    const decoded = isParsedJson(stored) ? decodingParsedJson(() => decoder(input)) : decoder(input)
+    return Either.isRight(decoded)
+      ? Either.right({ family: family.name, event: decoded.right, stored } as unknown as Decoded<F>)
+      : damaged(stored, ParseResult.TreeFormatter.formatErrorSync(decoded.left))
   }
 
   return {
     families,
     encode,
-    decode,
+    // An `Either` is an `Effect` that fails with its `Left`.
+    decode: decodeEither,
+    decodeEither,
     knows: (type) => {
       const dot = type.indexOf(".")
       return dot > 0 && byName.has(type.slice(0, dot))

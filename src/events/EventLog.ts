@@ -61,6 +61,27 @@ export interface EventLog<F extends EventFamily.EventFamily.Any> {
 }
 
 /**
+ * Decodes the events of a chunk the codec knows, synchronously, as one chunk; the first that
+ * does not decode fails it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeChunk = <F extends EventFamily.EventFamily.Any>(
+  codec: EventCodec<F>,
+  chunk: Chunk.Chunk<StoredEvent>
+): Effect.Effect<Chunk.Chunk<Decoded<F>>, DecodeError> => {
+  const decoded: Array<Decoded<F>> = []
+  for (const stored of chunk) {
+    if (!codec.knows(stored.type)) continue
+    const result = codec.decodeEither(stored)
+    if (Either.isLeft(result)) return Effect.fail(result.left)
+    decoded.push(result.right)
+  }
+  return Effect.succeed(Chunk.unsafeFromArray(decoded))
+}
+
+/**
  * @since 0.1.0
  * @category constructors
  */
@@ -96,12 +117,7 @@ export const make = <F extends EventFamily.EventFamily.Any>(
   // Decoded chunk by chunk: the events of one append arrive together, so a reader can act on
   // the state after the whole append rather than between its events.
   const typed = (stream: Stream.Stream<StoredEvent, StoreError | DecodeError>) =>
-    stream.pipe(
-      Stream.filter(ours),
-      Stream.mapChunksEffect((chunk) =>
-        Effect.map(Effect.forEach(chunk, codec.decode), Chunk.unsafeFromArray)
-      )
-    )
+    stream.pipe(Stream.mapChunksEffect((chunk) => decodeChunk(codec, chunk)))
 
   /** Reopens the raw stream after a damaged row, reporting it as `Left`. */
   const tolerant = (

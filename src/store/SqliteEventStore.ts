@@ -9,8 +9,6 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import type * as Statement from "@effect/sql/Statement"
 import type * as ConfigError from "effect/ConfigError"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
@@ -19,6 +17,7 @@ import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -82,7 +81,8 @@ export const make = (
   options: SqliteEventStoreOptions
 ): Effect.Effect<EventStore["Type"], StoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
+    // The migrations run through @effect/sql; appends and reads use the connection below.
+    yield* SqlClient.SqlClient
     const busyMillis = Duration.toMillis(options.busyTimeout ?? Duration.seconds(5))
     yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: "dabgent_migrations" }).pipe(
       Effect.retry({ while: isBusy, schedule: retryBusy }),
@@ -101,9 +101,11 @@ export const make = (
       }),
       (connection) => Effect.sync(() => connection.close())
     )
-    const bumpHead = db.prepare<[string, number], { head: number }>(
-      `INSERT INTO dabgent_streams (stream_id, head) VALUES (?, ?)
-       ON CONFLICT (stream_id) DO UPDATE SET head = head + excluded.head RETURNING head`
+    // The stream's head is its highest sequence, read from the primary key: `BEGIN IMMEDIATE`
+    // already serializes writers, so an append writes no head row (one B-tree fewer per append;
+    // the `dabgent_streams` table of the first schema is no longer written).
+    const streamHead = db.prepare<[string], { head: number }>(
+      `SELECT coalesce(max(sequence), 0) AS head FROM dabgent_events WHERE stream_id = ?`
     )
     const currentVersion = db.prepare<[string, string], { version: number }>(
       `SELECT coalesce(max(version), 0) AS version FROM dabgent_events WHERE stream_id = ? AND aggregate_id = ?`
@@ -119,11 +121,8 @@ export const make = (
         metadata: string,
         now: number
       ): AppendResult => {
-        // The head row is written first: it takes the write lock and orders this append in the stream.
-        const row = bumpHead.get(request.streamId, request.events.length)
-        if (row === undefined) throw new Error("the stream head row was not returned")
-        const lastSequence = row.head
-        const firstSequence = lastSequence - request.events.length + 1
+        const firstSequence = (streamHead.get(request.streamId)?.head ?? 0) + 1
+        const lastSequence = firstSequence + request.events.length - 1
         const actual = currentVersion.get(request.streamId, request.aggregateId)?.version ?? 0
         const expected = request.expectedVersion ?? "any"
         if (expected !== "any" && expected !== actual) throw new VersionMismatch(actual)
@@ -143,53 +142,76 @@ export const make = (
       }
     )
 
-    const append = (request: AppendRequest): Effect.Effect<AppendResult, ConcurrencyError | StoreError> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.try({
-          try: () => {
-            const encoded = request.events.map((event) => encodeJson(event.data))
-            return writeAppend.immediate(request, encoded, encodeJson(request.metadata ?? {}), now)
-          },
-          catch: (error) =>
-            error instanceof VersionMismatch
-              ? new ConcurrencyError({
-                  streamId: request.streamId,
-                  aggregateId: request.aggregateId,
-                  expected: typeof request.expectedVersion === "number" ? request.expectedVersion : 0,
-                  actual: error.actual
-                })
-              : storeError("append")(error)
-        }).pipe(
-          Effect.retry({
-            while: (error) => error._tag === "StoreError" && isBusy(error.cause),
-            schedule: retryBusy
-          })
+    const attempt = (
+      request: AppendRequest,
+      now: number
+    ): Either.Either<AppendResult, ConcurrencyError | StoreError> => {
+      try {
+        const encoded = request.events.map((event) => encodeJson(event.data))
+        return Either.right(writeAppend.immediate(request, encoded, encodeJson(request.metadata ?? {}), now))
+      } catch (error) {
+        return Either.left(
+          error instanceof VersionMismatch
+            ? new ConcurrencyError({
+                streamId: request.streamId,
+                aggregateId: request.aggregateId,
+                expected: typeof request.expectedVersion === "number" ? request.expectedVersion : 0,
+                actual: error.actual
+              })
+            : storeError("append")(error)
         )
-      )
-
-    const readPage = ({ query, after, upTo, limit }: PageRequest): Effect.Effect<Page, StoreError> => {
-      const filters: Array<Statement.Fragment> = [
-        sql`stream_id = ${query.streamId}`,
-        sql`sequence > ${after}`,
-        sql`sequence <= ${upTo}`
-      ]
-      if (query.aggregateId !== undefined) filters.push(sql`aggregate_id = ${query.aggregateId}`)
-      if (query.aggregatePrefix !== undefined) {
-        filters.push(sql`substr(aggregate_id, 1, ${query.aggregatePrefix.length}) = ${query.aggregatePrefix}`)
       }
-      if (query.types !== undefined) filters.push(sql.in("type", query.types))
-      return sql<EventRow>`SELECT stream_id, sequence, aggregate_id, version, type, data, metadata, created_at
-        FROM dabgent_events WHERE ${sql.and(filters)} ORDER BY sequence LIMIT ${limit}`.pipe(
-        Effect.mapError(storeError("read")),
-        Effect.map((rows) => toPage(rows, "text"))
-      )
+    }
+    const busy = (error: ConcurrencyError | StoreError) => error._tag === "StoreError" && isBusy(error.cause)
+
+    // The first attempt runs synchronously; only an append that found the file locked by another
+    // process goes through the retry schedule.
+    const append = (request: AppendRequest): Effect.Effect<AppendResult, ConcurrencyError | StoreError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const first = attempt(request, now)
+        if (Either.isRight(first) || !busy(first.left)) return first
+        return Effect.suspend(() => attempt(request, now)).pipe(
+          Effect.retry({ while: busy, schedule: retryBusy })
+        )
+      })
+
+    // Reads run on prepared statements of this connection, one per shape of query (which filters
+    // are present, how many types): no SQL is built or looked up per page.
+    const readStatements = new Map<string, Database.Statement<Array<string | number>, EventRow>>()
+    const readStatement = (query: PageRequest["query"]) => {
+      const key = `${query.aggregateId === undefined ? 0 : 1}${query.aggregatePrefix === undefined ? 0 : 1}${query.types?.length ?? -1}`
+      let statement = readStatements.get(key)
+      if (statement === undefined) {
+        const filters = ["stream_id = ?", "sequence > ?", "sequence <= ?"]
+        if (query.aggregateId !== undefined) filters.push("aggregate_id = ?")
+        if (query.aggregatePrefix !== undefined) filters.push("substr(aggregate_id, 1, ?) = ?")
+        if (query.types !== undefined)
+          filters.push(query.types.length === 0 ? "0" : `type IN (${query.types.map(() => "?").join(", ")})`)
+        statement = db.prepare<Array<string | number>, EventRow>(
+          `SELECT stream_id, sequence, aggregate_id, version, type, data, metadata, created_at
+           FROM dabgent_events WHERE ${filters.join(" AND ")} ORDER BY sequence LIMIT ?`
+        )
+        readStatements.set(key, statement)
+      }
+      return statement
     }
 
+    const readPage = ({ query, after, upTo, limit }: PageRequest): Effect.Effect<Page, StoreError> =>
+      Effect.try({
+        try: () => {
+          const params: Array<string | number> = [query.streamId, after, upTo]
+          if (query.aggregateId !== undefined) params.push(query.aggregateId)
+          if (query.aggregatePrefix !== undefined)
+            params.push(query.aggregatePrefix.length, query.aggregatePrefix)
+          if (query.types !== undefined) params.push(...query.types)
+          params.push(limit)
+          return toPage(readStatement(query).all(...params), "text")
+        },
+        catch: storeError("read")
+      })
+
     const head = (streamId: string): Effect.Effect<number, StoreError> =>
-      sql<{ head: number }>`SELECT head FROM dabgent_streams WHERE stream_id = ${streamId}`.pipe(
-        Effect.map((rows) => rows[0]?.head ?? 0),
-        Effect.mapError((error: SqlError) => storeError("head")(error))
-      )
+      Effect.try({ try: () => streamHead.get(streamId)?.head ?? 0, catch: storeError("head") })
 
     return makeStore({
       append,

@@ -15,25 +15,34 @@ const isPlainObject = (value: object): boolean => {
   return proto === Object.prototype || proto === null
 }
 
-const isJson = (value: unknown, ancestors: Set<object>): boolean => {
+/** Below this depth no cycle is tracked: a cycle only recurses until it is reached. */
+const untrackedDepth = 32
+
+// The ancestors are tracked only past `untrackedDepth`: shallow values (nearly all tool
+// parameters and results) are checked without allocating a Set, and a cycle is still found.
+const isJson = (value: unknown, depth: number, ancestors: Set<object> | undefined): boolean => {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true
   if (typeof value === "number") return Number.isFinite(value)
-  if (typeof value !== "object" || ancestors.has(value)) return false
-  ancestors.add(value)
+  if (typeof value !== "object") return false
+  if (depth >= untrackedDepth) {
+    if (ancestors === undefined) ancestors = new Set()
+    if (ancestors.has(value)) return false
+    ancestors.add(value)
+  }
   try {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        if (!isJson(value[i], ancestors)) return false
+        if (!isJson(value[i], depth + 1, ancestors)) return false
       }
       return true
     }
     if (!isPlainObject(value) || Object.getOwnPropertySymbols(value).length > 0) return false
-    for (const item of Object.values(value)) {
-      if (!isJson(item, ancestors)) return false
+    for (const key in value) {
+      if (!isJson((value as Record<string, unknown>)[key], depth + 1, ancestors)) return false
     }
     return true
   } finally {
-    ancestors.delete(value)
+    ancestors?.delete(value)
   }
 }
 
@@ -44,7 +53,26 @@ const isJson = (value: unknown, ancestors: Set<object>): boolean => {
  * @since 0.1.0
  * @category guards
  */
-export const isJsonValue = (value: unknown): boolean => isJson(value, new Set())
+export const isJsonValue = (value: unknown): boolean => isJson(value, 0, undefined)
+
+let parsedJsonDepth = 0
+
+/**
+ * Runs `f` (a synchronous decode) on input that came out of `JSON.parse`: {@link JsonValue}
+ * accepts every value without walking it again, since a parsed value is JSON by construction.
+ * Only for input whose every part was parsed; anything else is checked as usual.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const decodingParsedJson = <A>(f: () => A): A => {
+  parsedJsonDepth++
+  try {
+    return f()
+  } finally {
+    parsedJsonDepth--
+  }
+}
 
 /**
  * Schema for a JSON value: the type is `unknown`, and both decoding and encoding check
@@ -56,6 +84,7 @@ export const isJsonValue = (value: unknown): boolean => isJson(value, new Set())
 export const JsonValue: Schema.Schema<unknown> = Schema.Unknown.pipe(
   Schema.filter(
     (value) =>
+      parsedJsonDepth > 0 ||
       isJsonValue(value) ||
       "expected a JSON value (null, boolean, finite number, string, array or plain object)",
     {

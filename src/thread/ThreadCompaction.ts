@@ -51,6 +51,18 @@ const render = (value: unknown): string => (typeof value === "string" ? value : 
  * @category estimation
  */
 export const messageTokens = (message: ThreadMessage): number => {
+  // History entries are immutable and every turn re-plans over the whole history: each entry is
+  // measured (and its params / result stringified) once.
+  const cached = measured.get(message)
+  if (cached !== undefined) return cached
+  const tokens = measure(message)
+  measured.set(message, tokens)
+  return tokens
+}
+
+const measured = new WeakMap<ThreadMessage, number>()
+
+const measure = (message: ThreadMessage): number => {
   switch (message.role) {
     case "user":
     case "summary":

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import type * as Prompt from "@effect/ai/Prompt"
+import * as Prompt from "@effect/ai/Prompt"
 import * as Chunk from "effect/Chunk"
 import { truncateToTokens } from "../thread/ThreadCompaction.js"
 import type { ThreadMessage, ThreadState } from "../thread/ThreadState.js"
@@ -38,57 +38,103 @@ export const systemOf = (state: ThreadState): string => state.system ?? defaultS
 export const summaryMessage = (summary: string): string =>
   `Summary of earlier work (it replaces the older messages of this conversation):\n${summary}`
 
-/**
- * The messages for the next turn: system prompt, then every user, assistant and tool message
- * in the order they were recorded, with compaction summaries in place of what they replaced.
- *
- * @since 0.1.0
- * @category prompts
- */
-export const fromState = (state: ThreadState): ReadonlyArray<Prompt.MessageEncoded> => {
-  const messages: Array<Prompt.MessageEncoded> = [{ role: "system", content: systemOf(state) }]
-  for (const message of Chunk.toReadonlyArray(state.history)) {
-    switch (message.role) {
-      case "user":
-        messages.push({ role: "user", content: [{ type: "text", text: message.text }] })
-        break
-      case "summary":
-        messages.push({ role: "user", content: [{ type: "text", text: summaryMessage(message.text) }] })
-        break
-      case "assistant":
-        messages.push({
-          role: "assistant",
-          content: [
-            ...(message.text === "" ? [] : [{ type: "text" as const, text: message.text }]),
-            ...message.toolCalls.map((call) => ({
-              type: "tool-call" as const,
+const systemMessages = new Map<string, Prompt.SystemMessage>()
+
+const systemMessage = (text: string): Prompt.SystemMessage => {
+  const cached = systemMessages.get(text)
+  if (cached !== undefined) return cached
+  const message = Prompt.makeMessage("system", { content: text })
+  // A handful of distinct system prompts per process; the bound only guards against misuse.
+  if (systemMessages.size < 64) systemMessages.set(text, message)
+  return message
+}
+
+const userMessage = (text: string): Prompt.UserMessage =>
+  Prompt.makeMessage("user", { content: [Prompt.makePart("text", { text })] })
+
+const buildMessage = (message: Exclude<ThreadMessage, { readonly role: "tool" }>): Prompt.Message => {
+  switch (message.role) {
+    case "user":
+      return userMessage(message.text)
+    case "summary":
+      return userMessage(summaryMessage(message.text))
+    case "assistant":
+      return Prompt.makeMessage("assistant", {
+        content: [
+          ...(message.text === "" ? [] : [Prompt.makePart("text", { text: message.text })]),
+          ...message.toolCalls.map((call) =>
+            Prompt.makePart("tool-call", {
               id: call.id,
               name: call.name,
               params: call.params,
               providerExecuted: false
-            }))
-          ]
-        })
-        break
-      case "tool": {
-        const part = {
-          type: "tool-result" as const,
-          id: message.callId,
-          name: message.name,
-          result: message.result,
-          isFailure: message.isError,
-          providerExecuted: false
-        }
-        const last = messages[messages.length - 1]
-        // Results of one batch travel together in one tool message.
-        if (last !== undefined && last.role === "tool")
-          messages[messages.length - 1] = { ...last, content: [...last.content, part] }
-        else messages.push({ role: "tool", content: [part] })
-        break
+            })
+          )
+        ]
+      })
+  }
+}
+
+const resultPart = (message: Extract<ThreadMessage, { readonly role: "tool" }>): Prompt.ToolResultPart =>
+  Prompt.makePart("tool-result", {
+    id: message.callId,
+    name: message.name,
+    result: message.result,
+    isFailure: message.isError,
+    providerExecuted: false
+  })
+
+/**
+ * Built messages, per history entry. History entries are immutable and shared between the
+ * successive states of a thread, so each entry is built once and every later turn reuses it.
+ * A run of tool results (one tool message) is keyed by its first entry, with the run's length.
+ */
+const built = new WeakMap<ThreadMessage, Prompt.Message>()
+const toolRuns = new WeakMap<
+  ThreadMessage,
+  { readonly length: number; readonly message: Prompt.ToolMessage }
+>()
+
+/**
+ * The prompt for the next turn: system prompt, then every user, assistant and tool message in
+ * the order they were recorded, with compaction summaries in place of what they replaced.
+ *
+ * The messages are built as `Prompt` values (no Schema decoding: `Prompt.make` and the
+ * providers take a `Prompt` as it is) and cached per history entry, so a turn costs a walk over
+ * the history plus building its new entries, not a re-encode and re-decode of the whole thread.
+ *
+ * @since 0.1.0
+ * @category prompts
+ */
+export const fromState = (state: ThreadState): Prompt.Prompt => {
+  const history = Chunk.toReadonlyArray(state.history)
+  const messages: Array<Prompt.Message> = [systemMessage(systemOf(state))]
+  let index = 0
+  while (index < history.length) {
+    const message = history[index]
+    if (message === undefined) break
+    if (message.role !== "tool") {
+      let cached = built.get(message)
+      if (cached === undefined) {
+        cached = buildMessage(message)
+        built.set(message, cached)
       }
+      messages.push(cached)
+      index++
+      continue
+    }
+    // Results of one batch travel together in one tool message.
+    const results: Array<Extract<ThreadMessage, { readonly role: "tool" }>> = []
+    for (let entry = history[index]; entry?.role === "tool"; entry = history[++index]) results.push(entry)
+    const cached = toolRuns.get(message)
+    if (cached !== undefined && cached.length === results.length) messages.push(cached.message)
+    else {
+      const run = Prompt.makeMessage("tool", { content: results.map(resultPart) })
+      toolRuns.set(message, { length: results.length, message: run })
+      messages.push(run)
     }
   }
-  return messages
+  return Prompt.fromMessages(messages)
 }
 
 const render = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value))

@@ -5,6 +5,7 @@
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
@@ -61,25 +62,28 @@ export const sources = (store: EventStore["Type"], scope: WorkerScope) => {
     scope.sessionId === undefined || inSession(scope.sessionId, stored.aggregateId)
   // An event of another family still takes a version of its aggregate: it is delivered without
   // an event, so the worker's version stays right and its next append does not conflict forever.
-  const toDelivered = (stored: StoredEvent): Effect.Effect<Delivered<ThreadEvent>, DecodeError> =>
-    log.codec.knows(stored.type)
-      ? Effect.map(log.codec.decode(stored), (decoded) => ({
-          aggregateId: stored.aggregateId,
-          version: stored.version,
-          sequence: stored.sequence,
-          event: decoded.event
-        }))
-      : Effect.succeed({
-          aggregateId: stored.aggregateId,
-          version: stored.version,
-          sequence: stored.sequence,
-          event: undefined
-        })
-  const deliver = <E>(stream: Stream.Stream<StoredEvent, E>) =>
-    stream.pipe(
-      Stream.filter(mine),
-      Stream.mapChunksEffect((chunk) => Effect.map(Effect.forEach(chunk, toDelivered), Chunk.unsafeFromArray))
-    )
+  const deliverChunk = (
+    chunk: Chunk.Chunk<StoredEvent>
+  ): Effect.Effect<Chunk.Chunk<Delivered<ThreadEvent>>, DecodeError> => {
+    const delivered: Array<Delivered<ThreadEvent>> = []
+    for (const stored of chunk) {
+      if (!mine(stored)) continue
+      let event: ThreadEvent | undefined
+      if (log.codec.knows(stored.type)) {
+        const decoded = log.codec.decodeEither(stored)
+        if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+        event = decoded.right.event
+      }
+      delivered.push({
+        aggregateId: stored.aggregateId,
+        version: stored.version,
+        sequence: stored.sequence,
+        event
+      })
+    }
+    return Effect.succeed(Chunk.unsafeFromArray(delivered))
+  }
+  const deliver = <E>(stream: Stream.Stream<StoredEvent, E>) => Stream.mapChunksEffect(stream, deliverChunk)
   return {
     log,
     head: store.head(scope.streamId),

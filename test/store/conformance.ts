@@ -300,6 +300,95 @@ export const conformance = (target: ConformanceTarget): void => {
       )
     })
 
+    describe("many subscribers on one store", () => {
+      it.effect(
+        name(
+          "60 subscribers (filters, late joins, leavers, a slow one) each see exactly their events once, in order"
+        ),
+        () =>
+          Effect.gen(function* () {
+            const store = yield* EventStore
+            const streamId = freshStream("fanout")
+            // 60 appends of 100 events, round-robin over 4 sessions ("s1/" must not match "s10/"):
+            // more events than a store keeps in memory for its live subscribers.
+            const sessions = ["s1", "s2", "s3", "s10"]
+            const appends = 60
+            const batch = 100
+            const aggregateOf = (sequence: number) =>
+              `${sessions[Math.floor((sequence - 1) / batch) % sessions.length]}/thread`
+            const expected = (prefix: string | undefined, from: number) =>
+              range(from + 1, appends * batch).filter(
+                (sequence) => prefix === undefined || aggregateOf(sequence).startsWith(prefix)
+              )
+            const subscriber = (prefix: string | undefined, from: number, slow = false) => {
+              const want = expected(prefix, from)
+              const stream = store.subscribe({
+                streamId,
+                ...(prefix === undefined ? {} : { aggregatePrefix: prefix }),
+                ...(from === 0 ? {} : { fromSequence: from })
+              })
+              return Effect.fork(
+                Effect.map(
+                  collect(
+                    Stream.take(
+                      slow
+                        ? Stream.tap(stream, (e) =>
+                            e.sequence % 20 === 0 ? Effect.sleep("2 millis") : Effect.void
+                          )
+                        : stream,
+                      want.length
+                    )
+                  ),
+                  (events) => ({ want, got: events.map((e) => e.sequence), events })
+                )
+              )
+            }
+            const prefixOf = (i: number) => (i % 3 === 0 ? undefined : `${sessions[i % sessions.length]}/`)
+            const fibers = yield* Effect.all(
+              Array.from({ length: 30 }, (_, i) => subscriber(prefixOf(i), 0, i === 7)),
+              { concurrency: "unbounded" }
+            )
+            // Leavers take a few events and go away while the others keep reading.
+            const leavers = yield* Effect.all(
+              Array.from({ length: 10 }, () =>
+                Effect.fork(collect(Stream.take(store.subscribe({ streamId }), 150)))
+              ),
+              { concurrency: "unbounded" }
+            )
+            for (let n = 0; n < appends; n++) {
+              yield* store.append({
+                streamId,
+                aggregateId: aggregateOf(n * batch + 1),
+                events: Array.from({ length: batch }, (_, i) => event(n * batch + i + 1))
+              })
+              // Late joiners, from the start and from the current position, while appends go on.
+              if (n % 3 === 0) fibers.push(yield* subscriber(prefixOf(n), n % 2 === 0 ? 0 : n * batch))
+              if (n % 10 === 0) yield* Effect.sleep("5 millis")
+            }
+            const stored = yield* collect(store.read({ streamId }))
+            expect(stored.map((e) => e.aggregateId)).toEqual(range(1, appends * batch).map(aggregateOf))
+            const left = yield* Fiber.join(Fiber.all(leavers)).pipe(Effect.timeout("60 seconds"))
+            for (const events of left) expect(events.map((e) => e.sequence)).toEqual(range(1, 150))
+            const results = yield* Fiber.join(Fiber.all(fibers)).pipe(Effect.timeout("60 seconds"))
+            expect(results.length).toBe(50)
+            for (const { want, got, events } of results) {
+              expect(got).toEqual(want)
+              const signature = (e: StoredEvent | undefined) =>
+                e === undefined ? "missing" : `${e.aggregateId}@${e.version}:${JSON.stringify(e.data)}`
+              expect(events.map(signature)).toEqual(events.map((e) => signature(stored[e.sequence - 1])))
+            }
+            // Nothing more arrives for anyone: one more append reaches a fresh subscriber only once.
+            const next = yield* Effect.fork(
+              collect(Stream.take(store.subscribe({ streamId, fromSequence: appends * batch }), 1))
+            )
+            yield* store.append({ streamId, aggregateId: "s2/thread", events: [event(0)] })
+            const last = yield* Fiber.join(next).pipe(Effect.timeout("10 seconds"))
+            expect(last.map((e) => e.sequence)).toEqual([appends * batch + 1])
+          }),
+        120_000
+      )
+    })
+
     describe(`concurrency (${target.connections})`, () => {
       it.effect(
         name(

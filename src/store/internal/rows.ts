@@ -2,6 +2,7 @@
 import { DecodeError } from "../EventStoreError.js"
 import type { EventMetadata, StoredEvent } from "../StoredEvent.js"
 import type { Page } from "./makeStore.js"
+import { ParsedStoredEvent } from "./parsedJson.js"
 
 export interface EventRow {
   readonly stream_id: string
@@ -21,53 +22,57 @@ const isRecord = (value: unknown): value is EventMetadata =>
  * Rows whose `data` / `metadata` columns hold JSON text (SQLite) or parsed JSON (Postgres).
  * Decoding stops at the first damaged row: the events before it are kept, the row is reported.
  */
+const damagedPage = (events: Array<StoredEvent>, row: EventRow, reason: string): Page => ({
+  events,
+  damaged: new DecodeError({
+    streamId: row.stream_id,
+    sequence: Number(row.sequence),
+    type: row.type,
+    reason
+  })
+})
+
+// A loop without a closure per row: replays go through here for every event.
 export const toPage = (rows: ReadonlyArray<EventRow>, json: "text" | "parsed"): Page => {
   const events: Array<StoredEvent> = []
   for (const row of rows) {
-    const fail = (reason: string): Page => ({
-      events,
-      damaged: new DecodeError({
-        streamId: row.stream_id,
-        sequence: Number(row.sequence),
-        type: row.type,
-        reason
-      })
-    })
     let data: unknown
     let metadata: unknown
     if (json === "text") {
       if (typeof row.data !== "string" || typeof row.metadata !== "string")
-        return fail("data is not JSON text")
+        return damagedPage(events, row, "data is not JSON text")
       try {
         data = JSON.parse(row.data)
       } catch (error) {
-        return fail(`data is not valid JSON (${String(error)})`)
+        return damagedPage(events, row, `data is not valid JSON (${String(error)})`)
       }
       try {
         metadata = JSON.parse(row.metadata)
       } catch (error) {
-        return fail(`metadata is not valid JSON (${String(error)})`)
+        return damagedPage(events, row, `metadata is not valid JSON (${String(error)})`)
       }
     } else {
       data = row.data
       metadata = row.metadata
     }
-    if (!isRecord(metadata)) return fail("metadata is not a JSON object")
+    if (!isRecord(metadata)) return damagedPage(events, row, "metadata is not a JSON object")
     const createdAt = row.created_at instanceof Date ? row.created_at : new Date(row.created_at)
-    if (Number.isNaN(createdAt.getTime())) return fail("created_at is not a timestamp")
-    events.push({
-      streamId: row.stream_id,
-      aggregateId: row.aggregate_id,
-      sequence: Number(row.sequence),
-      version: Number(row.version),
-      type: row.type,
-      data,
-      metadata,
-      createdAt
-    })
+    if (Number.isNaN(createdAt.getTime())) return damagedPage(events, row, "created_at is not a timestamp")
+    // Both the text and the parsed form (node-pg parses json columns with JSON.parse) are JSON.
+    events.push(
+      new ParsedStoredEvent(
+        row.stream_id,
+        row.aggregate_id,
+        Number(row.sequence),
+        Number(row.version),
+        row.type,
+        data,
+        metadata,
+        createdAt
+      )
+    )
   }
   return { events }
 }
 
-/** JSON text of an event's data; `undefined` is stored as `null`. */
 export const encodeJson = (value: unknown): string => JSON.stringify(value) ?? "null"
