@@ -75,7 +75,7 @@ export const turn = (
     toolkit,
     disableToolCallResolution: true
   }).pipe(
-    Metrics.observeLlmCall("turn", { messages: prompt.length }),
+    Metrics.observeLlmCall("turn", { messages: prompt.content.length }),
     Effect.retry({ while: (error) => error._tag === "MalformedOutput", times: 2 }),
     Effect.map(
       (response): ThreadCommand =>
