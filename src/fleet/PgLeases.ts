@@ -14,11 +14,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import pg from "pg"
+import * as PgListener from "../store/PgListener.js"
 import { LeaseError, Leases, Owner, type Lease, type WorkerRow } from "./Leases.js"
 
 /**
@@ -101,48 +101,15 @@ const migrate = (pool: pg.Pool) =>
     catch: failure("migrate")
   })
 
-/** One `LISTEN` connection that publishes released session ids; reconnects with backoff. */
+/** One `LISTEN` connection that publishes released session ids. */
 const listen = (url: string, releases: PubSub.PubSub<string>): Effect.Effect<void, LeaseError, Scope.Scope> =>
-  Effect.gen(function* () {
-    let closed = false
-    let client: pg.Client | undefined
-    const connect = Effect.tryPromise({
-      try: async () => {
-        const next = new pg.Client({ connectionString: url })
-        next.on("error", () => {
-          if (client !== next) return
-          client = undefined
-          if (!closed) Effect.runFork(reconnect)
-        })
-        next.on("notification", (message) => {
-          if (message.payload !== undefined && message.payload !== "")
-            Effect.runFork(PubSub.publish(releases, message.payload))
-        })
-        try {
-          await next.connect()
-          await next.query(`LISTEN ${channel}`)
-        } catch (error) {
-          await next.end().catch(() => undefined)
-          throw error
-        }
-        if (closed) await next.end().catch(() => undefined)
-        else client = next
-      },
-      catch: failure("listen")
-    })
-    const reconnect: Effect.Effect<void> = connect.pipe(
-      Effect.retry(
-        Schedule.jittered(Schedule.exponential("100 millis", 2)).pipe(Schedule.upTo("30 seconds"))
-      ),
-      Effect.ignore
-    )
-    yield* connect
-    yield* Effect.addFinalizer(() =>
-      Effect.promise(async () => {
-        closed = true
-        await client?.end().catch(() => undefined)
-      })
-    )
+  PgListener.listen({
+    url,
+    channel,
+    onPayload: (payload) => {
+      if (payload !== "") Effect.runFork(PubSub.publish(releases, payload))
+    },
+    onError: failure("listen")
   })
 
 /**

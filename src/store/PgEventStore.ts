@@ -20,7 +20,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import pg from "pg"
 import { EventStore } from "./EventStore.js"
@@ -28,6 +27,7 @@ import { ConcurrencyError, StoreError } from "./EventStoreError.js"
 import { make as makeStore, type Page, type PageRequest } from "./internal/makeStore.js"
 import { migrations, notifyChannel, versionConflictCode } from "./internal/pgMigrations.js"
 import { encodeJson, toPage, type EventRow } from "./internal/rows.js"
+import * as PgListener from "./PgListener.js"
 import * as StreamHeads from "./internal/StreamHeads.js"
 import type { AppendRequest, AppendResult } from "./StoredEvent.js"
 
@@ -80,59 +80,17 @@ interface AppendRow {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null
 
-/**
- * Starts the one `LISTEN` connection of this store. Resolves once `LISTEN` is active; on a
- * dropped connection it reconnects with backoff (subscribers meanwhile fall back to polling).
- */
+/** The store's `LISTEN` connection: each `<head>:<streamId>` notification moves that stream's head. */
 const listen = (url: string, heads: StreamHeads.StreamHeads): Effect.Effect<void, StoreError, Scope.Scope> =>
-  Effect.gen(function* () {
-    let closed = false
-    let client: pg.Client | undefined
-    const onNotification = (message: pg.Notification) => {
-      const payload = message.payload ?? ""
+  PgListener.listen({
+    url,
+    channel: notifyChannel,
+    onPayload: (payload) => {
       const colon = payload.indexOf(":")
       const head = Number(payload.slice(0, colon))
       if (colon > 0 && Number.isSafeInteger(head)) heads.publish(payload.slice(colon + 1), head)
-    }
-    const connect = Effect.tryPromise({
-      try: async () => {
-        const next = new pg.Client({ connectionString: url })
-        // node-pg reports one drop as several errors (the server's "terminating connection",
-        // then "Connection terminated unexpectedly"): only the first drop of the active
-        // listener reconnects, or every drop would double the listeners. A client that fails
-        // while connecting is the retry's business.
-        next.on("error", () => {
-          if (client !== next) return
-          client = undefined
-          if (!closed) Effect.runFork(reconnect)
-        })
-        next.on("notification", onNotification)
-        try {
-          await next.connect()
-          await next.query(`LISTEN ${notifyChannel}`)
-        } catch (error) {
-          await next.end().catch(() => undefined)
-          throw error
-        }
-        // Closed while connecting: nobody would end this client.
-        if (closed) await next.end().catch(() => undefined)
-        else client = next
-      },
-      catch: storeError("listen")
-    })
-    const reconnect: Effect.Effect<void> = connect.pipe(
-      Effect.retry(
-        Schedule.jittered(Schedule.exponential("100 millis", 2)).pipe(Schedule.upTo("30 seconds"))
-      ),
-      Effect.ignore
-    )
-    yield* connect
-    yield* Effect.addFinalizer(() =>
-      Effect.promise(async () => {
-        closed = true
-        await client?.end().catch(() => undefined)
-      })
-    )
+    },
+    onError: storeError("listen")
   })
 
 /**
