@@ -25,6 +25,33 @@ import { active, claimedAt, endedSessions, query, track, waitFor } from "./fleet
 /** The CLI with room for a loaded machine (starting it through tsx can take many seconds). */
 const runCli = (args: ReadonlyArray<string>, options: CliOptions) => collect(startCli(args, options), 180_000)
 
+/** Records a detached thread session for the fleet, as `dabgent thread --detach` does. */
+const submit = (options: {
+  readonly url: string
+  readonly baseUrl: string
+  readonly dir: string
+  readonly sessionId: string
+  readonly prompt: string
+  readonly maxSteps: number
+}) =>
+  Effect.runPromise(
+    RunThread.run({
+      sessionId: options.sessionId,
+      store: StoreLocation.parse(options.url),
+      model: Option.some("openai-compat:m"),
+      baseUrl: Option.some(options.baseUrl),
+      workdir: options.dir,
+      sandbox: Option.some("local"),
+      allowNetwork: false,
+      validate: Option.none(),
+      maxSteps: options.maxSteps,
+      json: true,
+      input: "none",
+      start: { _tag: "New", prompt: options.prompt },
+      detach: true
+    })
+  )
+
 describe("fleet commands", () => {
   it("--detach and worker need a postgres:// store", { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "dabgent-fleet-cli-"))
@@ -68,23 +95,7 @@ describe("fleet commands", () => {
       try {
         await waitFor(() => worker.lines.some((l) => / ready: /.test(l.text)), 60_000, "the worker to start")
         const sessionId = newSessionId()
-        await Effect.runPromise(
-          RunThread.run({
-            sessionId,
-            store: StoreLocation.parse(url),
-            model: Option.some("openai-compat:m"),
-            baseUrl: Option.some(server.url),
-            workdir: dir,
-            sandbox: Option.some("local"),
-            allowNetwork: false,
-            validate: Option.none(),
-            maxSteps: 10,
-            json: true,
-            input: "none",
-            start: { _tag: "New", prompt: "paint the shed" },
-            detach: true
-          })
-        )
+        await submit({ url, baseUrl: server.url, dir, sessionId, prompt: "paint the shed", maxSteps: 10 })
         await waitFor(
           () => worker.lines.some((l) => l.text.includes(`waiting ${sessionId}: which colour?`)),
           60_000,
@@ -138,23 +149,7 @@ describe("fleet commands", () => {
       )
       const ids = Array.from({ length: 4 }, () => newSessionId())
       for (const sessionId of ids) {
-        await Effect.runPromise(
-          RunThread.run({
-            sessionId,
-            store: StoreLocation.parse(url),
-            model: Option.some("openai-compat:m"),
-            baseUrl: Option.some(server.url),
-            workdir: dir,
-            sandbox: Option.some("local"),
-            allowNetwork: false,
-            validate: Option.none(),
-            maxSteps: 10,
-            json: true,
-            input: "none",
-            start: { _tag: "New", prompt: "sleep a while" },
-            detach: true
-          })
-        )
+        await submit({ url, baseUrl: server.url, dir, sessionId, prompt: "sleep a while", maxSteps: 10 })
       }
       await waitFor(() => active(a).size >= 1 && active(b).size >= 1, 60_000, "both workers to hold sessions")
       const handed = [...active(a)]
@@ -207,23 +202,14 @@ describe("fleet commands", () => {
       const dir = mkdtempSync(join(tmpdir(), "dabgent-fleet-cli-"))
       try {
         const sessionId = newSessionId()
-        await Effect.runPromise(
-          RunThread.run({
-            sessionId,
-            store: StoreLocation.parse(url),
-            model: Option.some("openai-compat:m"),
-            baseUrl: Option.some("http://127.0.0.1:9/v1"),
-            workdir: dir,
-            sandbox: Option.some("local"),
-            allowNetwork: false,
-            validate: Option.none(),
-            maxSteps: 5,
-            json: true,
-            input: "none",
-            start: { _tag: "New", prompt: "wait for me" },
-            detach: true
-          })
-        )
+        await submit({
+          url,
+          baseUrl: "http://127.0.0.1:9/v1",
+          dir,
+          sessionId,
+          prompt: "wait for me",
+          maxSteps: 5
+        })
         const owner = new Owner({
           key: "held-by-test",
           name: "w-test",
