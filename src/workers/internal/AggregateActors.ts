@@ -69,8 +69,11 @@ export interface Options<S, E, Err, R, RA> {
   readonly keyOf?: (delivered: Delivered<E>) => string
   /** Called after each applied event (for observers such as progress views). */
   readonly onApplied?: (snapshot: Snapshot<S>) => void
-  /** The worker's name: each action is a span `<name>.step`. */
-  readonly name?: string
+  /**
+   * The worker's name: each action is a span `<name>.step`. A function names each action on its
+   * own (one loop serving several kinds of action keeps their spans apart).
+   */
+  readonly name?: string | ((snapshot: Snapshot<S>) => string)
 }
 
 export const run = <S, E, Err, R, RA>(
@@ -82,6 +85,9 @@ export const run = <S, E, Err, R, RA>(
     const actors = yield* FiberSet.make<void, never>()
     const runFork = yield* FiberSet.runtime(actors)<RA>()
     let acting = false
+    const name = options.name
+    const nameOf = (snapshot: Snapshot<S>): string =>
+      name === undefined ? "Worker" : typeof name === "string" ? name : name(snapshot)
 
     const maybeStart = (aggregateId: string, entry: Entry<S>): void => {
       if (!acting || entry.busy) return
@@ -94,7 +100,7 @@ export const run = <S, E, Err, R, RA>(
       entry.busy = true
       runFork(
         options.act(snapshot).pipe(
-          Effect.withSpan(`${options.name ?? "Worker"}.step`, {
+          Effect.withSpan(`${nameOf(snapshot)}.step`, {
             attributes: { [Attributes.events.version]: snapshot.version }
           }),
           Attributes.withSession(sessionOf(aggregateId), aggregateId),
