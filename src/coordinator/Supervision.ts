@@ -15,6 +15,8 @@ import type { Sandbox } from "../sandbox/Sandbox.js"
 import { EventStore } from "../store/EventStore.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
 import type { Validator } from "../tools/Validator.js"
+import type { ThreadState } from "../thread/ThreadState.js"
+import type * as AggregateActors from "../workers/internal/AggregateActors.js"
 import * as LlmWorker from "../workers/LlmWorker.js"
 import * as ThreadActor from "../workers/ThreadActor.js"
 import type { WorkerScope } from "../workers/ThreadSource.js"
@@ -42,12 +44,15 @@ export const supervised = <R>(
 /**
  * The thread workers (LLM and tools) for a scope, supervised, forked into the current scope. Both
  * run from one loop (`ThreadActor.runBoth`): one subscription and one fold per thread, not two.
+ * `onSettled` sees each thread's state after each append (the run decides on it; it needs no
+ * subscription of its own). After a restart the loop catches up again: older states come again.
  *
  * @since 0.1.0
  * @category supervision
  */
 export const startThreadWorkers = (
-  scope: WorkerScope
+  scope: WorkerScope,
+  onSettled?: (snapshot: AggregateActors.Snapshot<ThreadState>) => void
 ): Effect.Effect<
   Fiber.RuntimeFiber<void, StoreError | DecodeError>,
   never,
@@ -60,7 +65,7 @@ export const startThreadWorkers = (
         const store = yield* EventStore
         const llm = yield* LlmWorker.actor(scope)
         const tools = yield* ToolWorker.actor(scope)
-        yield* ThreadActor.runBoth(store, scope, llm, tools)
+        yield* ThreadActor.runBoth(store, scope, llm, tools, onSettled)
       })
     ).pipe(Effect.scoped)
   )

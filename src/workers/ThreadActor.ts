@@ -54,11 +54,16 @@ export const run = <R>(
   store: EventStore["Type"],
   scope: WorkerScope,
   actor: ThreadActor<R>,
-  nameOf: (snapshot: AggregateActors.Snapshot<ThreadState>) => string = () => actor.name
+  observe: {
+    readonly nameOf?: (snapshot: AggregateActors.Snapshot<ThreadState>) => string
+    /** Each thread's state after each append the loop applied (see `AggregateActors.onSettled`). */
+    readonly onSettled?: (snapshot: AggregateActors.Snapshot<ThreadState>) => void
+  } = {}
 ): Effect.Effect<void, StoreError | DecodeError, R | Scope.Scope> =>
   AggregateActors.run({
     ...sources(store, scope),
-    name: nameOf,
+    name: observe.nameOf ?? actor.name,
+    ...(observe.onSettled === undefined ? {} : { onSettled: observe.onSettled }),
     initial: initialThreadState,
     apply: threadHandler.apply,
     isTerminal,
@@ -77,6 +82,10 @@ export const runBoth = <R1, R2>(
   store: EventStore["Type"],
   scope: WorkerScope,
   first: ThreadActor<R1>,
-  second: ThreadActor<R2>
+  second: ThreadActor<R2>,
+  onSettled?: (snapshot: AggregateActors.Snapshot<ThreadState>) => void
 ): Effect.Effect<void, StoreError | DecodeError, R1 | R2 | Scope.Scope> =>
-  run(store, scope, both(first, second), (snapshot) => (first.owes(snapshot) ? first.name : second.name))
+  run(store, scope, both(first, second), {
+    nameOf: (snapshot) => (first.owes(snapshot) ? first.name : second.name),
+    ...(onSettled === undefined ? {} : { onSettled })
+  })

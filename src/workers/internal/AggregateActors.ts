@@ -70,6 +70,12 @@ export interface Options<S, E, Err, R, RA> {
   /** Called after each applied event (for observers such as progress views). */
   readonly onApplied?: (snapshot: Snapshot<S>) => void
   /**
+   * Called once per aggregate after each delivered chunk (the events of one append arrive in one
+   * chunk) with its state after the chunk, terminal states included: an observer that decides on
+   * states never sees one in the middle of an append.
+   */
+  readonly onSettled?: (snapshot: Snapshot<S>) => void
+  /**
    * The worker's name: each action is a span `<name>.step`. A function names each action on its
    * own (one loop serving several kinds of action keeps their spans apart).
    */
@@ -121,7 +127,11 @@ export const run = <S, E, Err, R, RA>(
     }
 
     /** Applies one event; the caller decides once the whole chunk is applied. */
-    const deliver = (delivered: Delivered<E>, touched: Set<string>): void => {
+    const deliver = (
+      delivered: Delivered<E>,
+      touched: Set<string>,
+      settled: Map<string, Snapshot<S>> | undefined
+    ): void => {
       const key = options.keyOf === undefined ? delivered.aggregateId : options.keyOf(delivered)
       if (finished.has(key)) return
       let entry = entries.get(key)
@@ -135,6 +145,7 @@ export const run = <S, E, Err, R, RA>(
       entry.version = options.keyOf === undefined ? delivered.version : entry.version + 1
       const aggregateId = key
       options.onApplied?.({ aggregateId, state: entry.state, version: entry.version })
+      settled?.set(aggregateId, { aggregateId, state: entry.state, version: entry.version })
       if (options.isTerminal(entry.state) && !entry.busy) {
         entries.delete(aggregateId)
         finished.add(aggregateId)
@@ -148,7 +159,9 @@ export const run = <S, E, Err, R, RA>(
     const deliverChunk = (chunk: Chunk.Chunk<Delivered<E>>) =>
       Effect.sync(() => {
         const touched = new Set<string>()
-        for (const delivered of chunk) deliver(delivered, touched)
+        const settled = options.onSettled === undefined ? undefined : new Map<string, Snapshot<S>>()
+        for (const delivered of chunk) deliver(delivered, touched, settled)
+        if (settled !== undefined) for (const snapshot of settled.values()) options.onSettled?.(snapshot)
         for (const aggregateId of touched) {
           const entry = entries.get(aggregateId)
           if (entry !== undefined) maybeStart(aggregateId, entry)
