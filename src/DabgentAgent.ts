@@ -10,7 +10,6 @@
  * @since 0.1.0
  */
 import type * as LanguageModel from "@effect/ai/LanguageModel"
-import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import type { PlanOptions, PlanSummary } from "./coordinator/Planning.js"
 import type { Route } from "./coordinator/Routing.js"
@@ -21,6 +20,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
@@ -37,6 +37,7 @@ import { threadHandler } from "./thread/ThreadHandler.js"
 import { initialThreadState, pendingCalls, type ThreadState } from "./thread/ThreadState.js"
 import type { TokenUsage } from "./thread/ThreadEvent.js"
 import type { Validator } from "./tools/Validator.js"
+import type * as AggregateActors from "./workers/internal/AggregateActors.js"
 import { inSession, threadLog } from "./workers/ThreadSource.js"
 
 /**
@@ -278,13 +279,17 @@ export const answerQuestion = (
 }
 
 /** Folds a thread's history up to the stream's head: the state a run starts from. */
+/** The session's thread state and version up to `head`. */
 const currentState = (sessionId: string, streamId: string, head: number) =>
   Effect.flatMap(EventStore, (store) =>
     threadLog(store)
       .read({ streamId, aggregateId: sessionId })
       .pipe(
         Stream.takeWhile((decoded) => decoded.stored.sequence <= head),
-        Stream.runFold(initialThreadState, (state, decoded) => threadHandler.apply(state, decoded.event))
+        Stream.runFold({ state: initialThreadState, version: 0 }, (current, decoded) => ({
+          state: threadHandler.apply(current.state, decoded.event),
+          version: decoded.stored.version
+        }))
       )
   )
 
@@ -306,21 +311,24 @@ export const runSession = (
       const store = yield* EventStore
       const clarifier = yield* Effect.serviceOption(Clarifier)
       const scope = { streamId, sessionId }
-      const workers = yield* Supervision.startThreadWorkers(scope)
+      // The workers' loop hands over the thread's state after each append it applies: the run
+      // follows the thread without a subscription of its own.
+      const settled = yield* Queue.unbounded<AggregateActors.Snapshot<ThreadState>>()
+      const workers = yield* Supervision.startThreadWorkers(scope, (snapshot) => {
+        if (snapshot.aggregateId === sessionId) Queue.unsafeOffer(settled, snapshot)
+      })
       // Decide on the state now, then on each later append; never on a state in the middle of the
-      // history (a question there may have been answered long ago).
+      // history (a question there may have been answered long ago). The loop's catch-up (and a
+      // restarted loop's) hands over older states again: only newer versions count.
       const head = yield* store.head(streamId)
       const start = yield* currentState(sessionId, streamId, head)
-      const states = Stream.concat(
-        Stream.make(start),
-        threadLog(store)
-          .subscribe({ streamId, aggregateId: sessionId, fromSequence: head })
-          .pipe(
-            Stream.scan(start, (state, decoded) => threadHandler.apply(state, decoded.event)),
-            Stream.drop(1),
-            Stream.mapChunks((chunk) => Chunk.takeRight(chunk, 1))
-          )
-      )
+      let seen = start.version
+      const later: Effect.Effect<ThreadState> = Effect.flatMap(Queue.take(settled), (snapshot) => {
+        if (snapshot.version <= seen) return later
+        seen = snapshot.version
+        return Effect.succeed(snapshot.state)
+      })
+      const states = Stream.concat(Stream.make(start.state), Stream.repeatEffect(later))
 
       const asked = new Set<string>()
       const unanswered = new Set<string>()

@@ -12,10 +12,13 @@ import type * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Sandbox } from "../sandbox/Sandbox.js"
-import type { EventStore } from "../store/EventStore.js"
+import { EventStore } from "../store/EventStore.js"
 import type { DecodeError, StoreError } from "../store/EventStoreError.js"
 import type { Validator } from "../tools/Validator.js"
+import type { ThreadState } from "../thread/ThreadState.js"
+import type * as AggregateActors from "../workers/internal/AggregateActors.js"
 import * as LlmWorker from "../workers/LlmWorker.js"
+import * as ThreadActor from "../workers/ThreadActor.js"
 import type { WorkerScope } from "../workers/ThreadSource.js"
 import * as ToolWorker from "../workers/ToolWorker.js"
 
@@ -39,24 +42,30 @@ export const supervised = <R>(
   )
 
 /**
- * The thread workers (LLM and tools) for a scope, supervised, forked into the current scope.
+ * The thread workers (LLM and tools) for a scope, supervised, forked into the current scope. Both
+ * run from one loop (`ThreadActor.runBoth`): one subscription and one fold per thread, not two.
+ * `onSettled` sees each thread's state after each append (the run decides on it; it needs no
+ * subscription of its own). After a restart the loop catches up again: older states come again.
  *
  * @since 0.1.0
  * @category supervision
  */
 export const startThreadWorkers = (
-  scope: WorkerScope
+  scope: WorkerScope,
+  onSettled?: (snapshot: AggregateActors.Snapshot<ThreadState>) => void
 ): Effect.Effect<
   Fiber.RuntimeFiber<void, StoreError | DecodeError>,
   never,
   EventStore | LanguageModel.LanguageModel | Sandbox | Validator | Scope.Scope
 > =>
   Effect.forkScoped(
-    Effect.all(
-      [supervised("LlmWorker", LlmWorker.run(scope)), supervised("ToolWorker", ToolWorker.run(scope))],
-      {
-        concurrency: "unbounded",
-        discard: true
-      }
+    supervised(
+      "ThreadWorkers",
+      Effect.gen(function* () {
+        const store = yield* EventStore
+        const llm = yield* LlmWorker.actor(scope)
+        const tools = yield* ToolWorker.actor(scope)
+        yield* ThreadActor.runBoth(store, scope, llm, tools, onSettled)
+      })
     ).pipe(Effect.scoped)
   )

@@ -33,12 +33,12 @@ import {
 } from "../thread/ThreadCompaction.js"
 import type { TokenUsage, ToolCall } from "../thread/ThreadEvent.js"
 import { threadHandler } from "../thread/ThreadHandler.js"
-import { initialThreadState, type ThreadState } from "../thread/ThreadState.js"
+import type { ThreadState } from "../thread/ThreadState.js"
 import { AgentToolkit, AgentToolkitHandlers } from "../tools/AgentTools.js"
-import * as AggregateActors from "./internal/AggregateActors.js"
 import { appendDecision } from "./internal/appendDecision.js"
 import * as ThreadPrompt from "./ThreadPrompt.js"
-import { sources, type WorkerScope } from "./ThreadSource.js"
+import * as ThreadActor from "./ThreadActor.js"
+import { threadLog, type WorkerScope } from "./ThreadSource.js"
 
 const toolCallOf = (call: Response.ToolCallParts<typeof AgentToolkit.tools>): ToolCall =>
   // A rejected call is recorded as the model made it; the tool worker answers it with the error.
@@ -173,26 +173,22 @@ export const compact = (
 }
 
 /**
- * Runs the worker until interrupted.
+ * The worker's actor: asks the model for the next turn of a thread in `Agent` and records it.
  *
  * @since 0.1.0
  * @category running
  */
-export const run = (
+export const actor = (
   scope: WorkerScope
-): Effect.Effect<void, StoreError | DecodeError, EventStore | LanguageModel.LanguageModel | Scope.Scope> =>
+): Effect.Effect<ThreadActor.ThreadActor<LanguageModel.LanguageModel>, never, EventStore> =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const source = sources(store, scope)
+    const log = threadLog(store)
     const toolkit = yield* resolvedToolkit
     const toolTokens = toolDefinitionTokens(toolkit)
     const policy = yield* ThreadCompaction
-    yield* AggregateActors.run({
-      ...source,
+    return {
       name: "LlmWorker",
-      initial: initialThreadState,
-      apply: threadHandler.apply,
-      isTerminal: (state) => state.status === "Done" || state.status === "Failed",
       owes: ({ state }) => state.status === "Agent",
       act: (snapshot) => {
         const plan = planCompaction(
@@ -205,7 +201,7 @@ export const run = (
         return command.pipe(
           Effect.flatMap((command) =>
             appendDecision(
-              source.log,
+              log,
               ThreadEvents,
               scope.streamId,
               snapshot,
@@ -220,5 +216,19 @@ export const run = (
           })
         )
       }
-    })
+    } satisfies ThreadActor.ThreadActor<LanguageModel.LanguageModel>
+  })
+
+/**
+ * Runs the worker until interrupted.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  scope: WorkerScope
+): Effect.Effect<void, StoreError | DecodeError, EventStore | LanguageModel.LanguageModel | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    yield* ThreadActor.run(store, scope, yield* actor(scope))
   })

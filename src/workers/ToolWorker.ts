@@ -23,30 +23,32 @@ import {
   type ThreadCommand
 } from "../thread/ThreadCommand.js"
 import { threadHandler } from "../thread/ThreadHandler.js"
-import { callsInFlight, callsToRun, initialThreadState, type ThreadState } from "../thread/ThreadState.js"
+import { callsInFlight, callsToRun, type ThreadState } from "../thread/ThreadState.js"
 import * as AgentTools from "../tools/AgentTools.js"
 import * as ToolRunner from "../tools/ToolRunner.js"
 import type { Validator } from "../tools/Validator.js"
 import * as AggregateActors from "./internal/AggregateActors.js"
 import { appendDecisionOutcome } from "./internal/appendDecision.js"
-import { sources, type WorkerScope } from "./ThreadSource.js"
+import * as ThreadActor from "./ThreadActor.js"
+import { threadLog, type WorkerScope } from "./ThreadSource.js"
 
 type Next =
   | { readonly _tag: "Record"; readonly command: ThreadCommand }
   | { readonly _tag: "Run"; readonly callId: string; readonly name: string; readonly params: unknown }
 
 /**
- * Runs the worker until interrupted.
+ * The worker's actor: records, runs and completes the tool calls of a thread in `Tools` (and
+ * turns an `ask_user` call into the thread's question).
  *
  * @since 0.1.0
  * @category running
  */
-export const run = (
+export const actor = (
   scope: WorkerScope
-): Effect.Effect<void, StoreError | DecodeError, EventStore | Sandbox | Validator | Scope.Scope> =>
+): Effect.Effect<ThreadActor.ThreadActor<Sandbox | Validator>, never, EventStore> =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const source = sources(store, scope)
+    const log = threadLog(store)
     /** Results this process computed but could not record yet (the aggregate moved meanwhile). */
     const unrecorded = new Map<string, ToolRunner.ToolOutcome>()
     const key = (aggregateId: string, callId: string) => `${aggregateId}\u0000${callId}`
@@ -89,7 +91,7 @@ export const run = (
       Effect.map(recordOutcome(snapshot, command), (outcome) => outcome.version)
     const recordOutcome = (snapshot: AggregateActors.Snapshot<ThreadState>, command: ThreadCommand) =>
       appendDecisionOutcome(
-        source.log,
+        log,
         ThreadEvents,
         scope.streamId,
         snapshot,
@@ -99,12 +101,8 @@ export const run = (
         }
       )
 
-    yield* AggregateActors.run({
-      ...source,
+    return {
       name: "ToolWorker",
-      initial: initialThreadState,
-      apply: threadHandler.apply,
-      isTerminal: (state) => state.status === "Done" || state.status === "Failed",
       owes: ({ aggregateId, state }) => next(aggregateId, state) !== undefined,
       act: (snapshot) =>
         Effect.gen(function* () {
@@ -139,5 +137,19 @@ export const run = (
           // The next act records it against the state that includes our ToolStarted.
           return started
         })
-    })
+    } satisfies ThreadActor.ThreadActor<Sandbox | Validator>
+  })
+
+/**
+ * Runs the worker until interrupted.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  scope: WorkerScope
+): Effect.Effect<void, StoreError | DecodeError, EventStore | Sandbox | Validator | Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    yield* ThreadActor.run(store, scope, yield* actor(scope))
   })

@@ -3,15 +3,16 @@
  * it to move. Appends in this process, Postgres notifications and polls all publish here;
  * subscribers wait here. Level-triggered: a head published before anyone waits is not missed.
  */
-import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
-import type * as Duration from "effect/Duration"
+
+/** A waiting subscriber: takes a published head and says whether it is done waiting. */
+type Waiter = (head: number) => boolean
 
 interface Entry {
   head: number
-  changed: Deferred.Deferred<void>
+  readonly waiters: Set<Waiter>
 }
 
 export interface StreamHeads {
@@ -35,7 +36,7 @@ export const make = (): StreamHeads => {
   const entry = (streamId: string): Entry => {
     let found = entries.get(streamId)
     if (found === undefined) {
-      found = { head: 0, changed: Deferred.unsafeMake<void>(FiberId.none) }
+      found = { head: 0, waiters: new Set() }
       entries.set(streamId, found)
     }
     return found
@@ -43,22 +44,37 @@ export const make = (): StreamHeads => {
   const publish = (streamId: string, head: number): void => {
     const found = entry(streamId)
     if (head <= found.head) return
-    const previous = found.changed
     found.head = head
-    found.changed = Deferred.unsafeMake<void>(FiberId.none)
-    Deferred.unsafeDone(previous, Effect.void)
+    for (const waiter of found.waiters) if (waiter(head)) found.waiters.delete(waiter)
   }
+  // Every wake-up of every subscriber passes here: one callback and at most one timer per wait,
+  // not the fibers `Effect.timeoutOption` forks for each.
   const waitBeyond = (streamId: string, after: number, timeout: Option.Option<Duration.DurationInput>) =>
-    Effect.suspend(function loop(): Effect.Effect<Option.Option<number>> {
+    Effect.suspend(() => {
       const found = entry(streamId)
       if (found.head > after) return Effect.succeed(Option.some(found.head))
-      const wait = Deferred.await(found.changed)
-      return Option.match(timeout, {
-        onNone: () => Effect.flatMap(wait, () => Effect.suspend(loop)),
-        onSome: (duration) =>
-          Effect.flatMap(Effect.timeoutOption(wait, duration), (woke) =>
-            Option.isSome(woke) ? Effect.suspend(loop) : Effect.succeedNone
+      return Effect.async<Option.Option<number>>((resume) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const waiter: Waiter = (head) => {
+          if (head <= after) return false
+          if (timer !== undefined) clearTimeout(timer)
+          resume(Effect.succeed(Option.some(head)))
+          return true
+        }
+        found.waiters.add(waiter)
+        if (Option.isSome(timeout)) {
+          timer = setTimeout(
+            () => {
+              found.waiters.delete(waiter)
+              resume(Effect.succeedNone)
+            },
+            Duration.toMillis(Duration.decode(timeout.value))
           )
+        }
+        return Effect.sync(() => {
+          found.waiters.delete(waiter)
+          if (timer !== undefined) clearTimeout(timer)
+        })
       })
     })
   return { publish, current: (streamId) => entries.get(streamId)?.head ?? 0, waitBeyond }

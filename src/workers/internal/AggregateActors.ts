@@ -69,8 +69,17 @@ export interface Options<S, E, Err, R, RA> {
   readonly keyOf?: (delivered: Delivered<E>) => string
   /** Called after each applied event (for observers such as progress views). */
   readonly onApplied?: (snapshot: Snapshot<S>) => void
-  /** The worker's name: each action is a span `<name>.step`. */
-  readonly name?: string
+  /**
+   * Called once per aggregate after each delivered chunk (the events of one append arrive in one
+   * chunk) with its state after the chunk, terminal states included: an observer that decides on
+   * states never sees one in the middle of an append.
+   */
+  readonly onSettled?: (snapshot: Snapshot<S>) => void
+  /**
+   * The worker's name: each action is a span `<name>.step`. A function names each action on its
+   * own (one loop serving several kinds of action keeps their spans apart).
+   */
+  readonly name?: string | ((snapshot: Snapshot<S>) => string)
 }
 
 export const run = <S, E, Err, R, RA>(
@@ -82,6 +91,9 @@ export const run = <S, E, Err, R, RA>(
     const actors = yield* FiberSet.make<void, never>()
     const runFork = yield* FiberSet.runtime(actors)<RA>()
     let acting = false
+    const name = options.name
+    const nameOf = (snapshot: Snapshot<S>): string =>
+      name === undefined ? "Worker" : typeof name === "string" ? name : name(snapshot)
 
     const maybeStart = (aggregateId: string, entry: Entry<S>): void => {
       if (!acting || entry.busy) return
@@ -94,7 +106,7 @@ export const run = <S, E, Err, R, RA>(
       entry.busy = true
       runFork(
         options.act(snapshot).pipe(
-          Effect.withSpan(`${options.name ?? "Worker"}.step`, {
+          Effect.withSpan(`${nameOf(snapshot)}.step`, {
             attributes: { [Attributes.events.version]: snapshot.version }
           }),
           Attributes.withSession(sessionOf(aggregateId), aggregateId),
@@ -115,7 +127,11 @@ export const run = <S, E, Err, R, RA>(
     }
 
     /** Applies one event; the caller decides once the whole chunk is applied. */
-    const deliver = (delivered: Delivered<E>, touched: Set<string>): void => {
+    const deliver = (
+      delivered: Delivered<E>,
+      touched: Set<string>,
+      settled: Map<string, Snapshot<S>> | undefined
+    ): void => {
       const key = options.keyOf === undefined ? delivered.aggregateId : options.keyOf(delivered)
       if (finished.has(key)) return
       let entry = entries.get(key)
@@ -129,6 +145,7 @@ export const run = <S, E, Err, R, RA>(
       entry.version = options.keyOf === undefined ? delivered.version : entry.version + 1
       const aggregateId = key
       options.onApplied?.({ aggregateId, state: entry.state, version: entry.version })
+      settled?.set(aggregateId, { aggregateId, state: entry.state, version: entry.version })
       if (options.isTerminal(entry.state) && !entry.busy) {
         entries.delete(aggregateId)
         finished.add(aggregateId)
@@ -142,7 +159,9 @@ export const run = <S, E, Err, R, RA>(
     const deliverChunk = (chunk: Chunk.Chunk<Delivered<E>>) =>
       Effect.sync(() => {
         const touched = new Set<string>()
-        for (const delivered of chunk) deliver(delivered, touched)
+        const settled = options.onSettled === undefined ? undefined : new Map<string, Snapshot<S>>()
+        for (const delivered of chunk) deliver(delivered, touched, settled)
+        if (settled !== undefined) for (const snapshot of settled.values()) options.onSettled?.(snapshot)
         for (const aggregateId of touched) {
           const entry = entries.get(aggregateId)
           if (entry !== undefined) maybeStart(aggregateId, entry)
