@@ -9,7 +9,6 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Clarifier } from "../coordinator/Clarifier.js"
 import * as Planning from "../coordinator/Planning.js"
@@ -17,7 +16,7 @@ import { defaultStreamId } from "../DabgentAgent.js"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
 import { PlannerEvents } from "../events/PlannerEvents.js"
-import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
+import { SessionEvents, sessionAggregateId } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import type * as Models from "../llm/Models.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
@@ -29,6 +28,7 @@ import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
 import * as RunEnvironment from "./RunEnvironment.js"
 import { printSubmitted, type RunConfig } from "./RunThread.js"
+import * as SessionRecord from "./SessionRecord.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
 
@@ -143,8 +143,6 @@ const record = (config: PlanRunConfig, resolved: Models.Resolved) =>
     const store = yield* EventStore
     const sandbox = yield* Sandbox.Sandbox
     const sessions = EventLog.make(store, EventCodec.make(SessionEvents))
-    const modelName = ModelSpec.format(resolved.spec)
-    const baseUrl = resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}
     const fromSequence = config.start._tag === "Resume" ? yield* store.head(defaultStreamId) : 0
     yield* sessions.append(SessionEvents, {
       streamId: defaultStreamId,
@@ -152,25 +150,8 @@ const record = (config: PlanRunConfig, resolved: Models.Resolved) =>
       metadata: { correlationId: config.sessionId },
       events: [
         config.start._tag === "Resume"
-          ? new SessionResumed({
-              model: modelName,
-              ...baseUrl,
-              workdir: config.workdir,
-              sandbox: sandbox.kind,
-              ...(config.worker === undefined ? {} : { worker: config.worker })
-            })
-          : new SessionStarted({
-              mode: "plan",
-              input: config.start.input,
-              model: modelName,
-              ...baseUrl,
-              workdir: config.workdir,
-              sandbox: sandbox.kind,
-              allowNetwork: config.allowNetwork,
-              ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
-              maxSteps: config.maxSteps,
-              ...(config.detach === true ? { detached: true } : {})
-            })
+          ? SessionRecord.resumed(config, resolved, sandbox.kind)
+          : SessionRecord.started("plan", config.start.input, config, resolved, sandbox.kind)
       ]
     })
     return fromSequence

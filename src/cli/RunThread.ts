@@ -9,13 +9,12 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { defaultStreamId, runSession, startThread, threadState, type ThreadSummary } from "../DabgentAgent.js"
 import * as EventCodec from "../events/EventCodec.js"
 import * as EventLog from "../events/EventLog.js"
-import { SessionEvents, SessionResumed, SessionStarted, sessionAggregateId } from "../events/SessionEvents.js"
+import { SessionEvents, sessionAggregateId } from "../events/SessionEvents.js"
 import { ThreadEvents } from "../events/ThreadEvents.js"
 import type * as Models from "../llm/Models.js"
 import * as ModelSpec from "../llm/ModelSpec.js"
@@ -25,6 +24,7 @@ import * as Attributes from "../telemetry/Attributes.js"
 import { inSession } from "../workers/ThreadSource.js"
 import { ExitCode } from "./ExitCode.js"
 import * as RunEnvironment from "./RunEnvironment.js"
+import * as SessionRecord from "./SessionRecord.js"
 import * as StoreLocation from "./StoreLocation.js"
 import * as Timeline from "./Timeline.js"
 
@@ -147,28 +147,13 @@ const record = (config: RunConfig, resolved: Models.Resolved) =>
     const store = yield* EventStore
     const sandbox = yield* Sandbox.Sandbox
     const sessions = sessionLog(store)
-    const modelName = ModelSpec.format(resolved.spec)
-    const baseUrl = resolved._tag === "OpenAiCompat" ? { baseUrl: resolved.baseUrl } : {}
     if (config.start._tag === "New") {
       yield* sessions.append(SessionEvents, {
         streamId: defaultStreamId,
         aggregateId: sessionAggregateId(config.sessionId),
         expectedVersion: 0,
         metadata: { correlationId: config.sessionId },
-        events: [
-          new SessionStarted({
-            mode: "thread",
-            input: config.start.prompt,
-            model: modelName,
-            ...baseUrl,
-            workdir: config.workdir,
-            sandbox: sandbox.kind,
-            allowNetwork: config.allowNetwork,
-            ...(Option.isSome(config.validate) ? { validate: config.validate.value } : {}),
-            maxSteps: config.maxSteps,
-            ...(config.detach === true ? { detached: true } : {})
-          })
-        ]
+        events: [SessionRecord.started("thread", config.start.prompt, config, resolved, sandbox.kind)]
       })
       yield* startThread(config.start.prompt, { sessionId: config.sessionId, maxSteps: config.maxSteps })
       return { fromSequence: 0, stepsSoFar: 0, version: 0 }
@@ -179,15 +164,7 @@ const record = (config: RunConfig, resolved: Models.Resolved) =>
       streamId: defaultStreamId,
       aggregateId: sessionAggregateId(config.sessionId),
       metadata: { correlationId: config.sessionId },
-      events: [
-        new SessionResumed({
-          model: modelName,
-          ...baseUrl,
-          workdir: config.workdir,
-          sandbox: sandbox.kind,
-          ...(config.worker === undefined ? {} : { worker: config.worker })
-        })
-      ]
+      events: [SessionRecord.resumed(config, resolved, sandbox.kind)]
     })
     return { fromSequence, stepsSoFar: current.state.steps, version: current.version }
   })
