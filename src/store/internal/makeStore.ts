@@ -73,6 +73,28 @@ const reconnecting = Schedule.jittered(
 const retryWhileSubscribed = <A>(effect: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
   Effect.retry(effect, { while: (error) => error._tag === "StoreError", schedule: reconnecting })
 
+/**
+ * What a page read from `after` (bounded by `upTo`) means for a paging loop: the events to emit
+ * with the cursor behind them (a damaged row is carried in the cursor and reported after them,
+ * or at once when it is the first row), or, for an empty page, the position to read on from.
+ */
+const afterPage = (
+  { events, damaged }: Page,
+  after: number,
+  upTo: number,
+  pageSize: number
+): number | Effect.Effect<readonly [Chunk.Chunk<StoredEvent>, Option.Option<Cursor>], DecodeError> => {
+  if (damaged !== undefined) {
+    if (events.length === 0) return damaged
+    return Effect.succeed([Chunk.unsafeFromArray(events), Option.some({ after, upTo, damaged })] as const)
+  }
+  const last = events[events.length - 1]
+  // A full page may have more behind it; a short one means everything up to the bound is read.
+  const next = events.length === pageSize && last !== undefined ? last.sequence : upTo
+  if (events.length === 0) return next
+  return Effect.succeed([Chunk.unsafeFromArray(events), Option.some({ after: next, upTo })] as const)
+}
+
 /** Reads `after < sequence <= upTo` page by page, then hands over to `onExhausted`. */
 const pages = (
   backend: Backend,
@@ -91,17 +113,10 @@ const pages = (
           if (Option.isNone(bound)) return [Chunk.empty<StoredEvent>(), Option.none<Cursor>()] as const
           upTo = bound.value
         }
-        const { events, damaged } = yield* attempt(
-          backend.readPage({ query, after, upTo, limit: backend.pageSize })
-        )
-        if (damaged !== undefined) {
-          if (events.length === 0) return yield* damaged
-          return [Chunk.unsafeFromArray(events), Option.some({ after, upTo, damaged })] as const
-        }
-        const last = events[events.length - 1]
-        // A full page may have more behind it; a short one means everything up to the bound is read.
-        after = events.length === backend.pageSize && last !== undefined ? last.sequence : upTo
-        if (events.length > 0) return [Chunk.unsafeFromArray(events), Option.some({ after, upTo })] as const
+        const page = yield* attempt(backend.readPage({ query, after, upTo, limit: backend.pageSize }))
+        const step = afterPage(page, after, upTo, backend.pageSize)
+        if (typeof step !== "number") return yield* step
+        after = step
       }
     })
   )
@@ -317,16 +332,12 @@ export const make = (backend: Backend): EventStore["Type"] => {
           } else if (after >= upTo) {
             upTo = yield* retryWhileSubscribed(waitForHead(query.streamId, after))
           }
-          const { events, damaged } = yield* retryWhileSubscribed(
+          const page = yield* retryWhileSubscribed(
             backend.readPage({ query, after, upTo, limit: backend.pageSize })
           )
-          if (damaged !== undefined) {
-            if (events.length === 0) return yield* damaged
-            return [Chunk.unsafeFromArray(events), Option.some({ after, upTo, damaged })] as const
-          }
-          const last = events[events.length - 1]
-          after = events.length === backend.pageSize && last !== undefined ? last.sequence : upTo
-          if (events.length > 0) return [Chunk.unsafeFromArray(events), Option.some({ after, upTo })] as const
+          const step = afterPage(page, after, upTo, backend.pageSize)
+          if (typeof step !== "number") return yield* step
+          after = step
         }
       })
     )
