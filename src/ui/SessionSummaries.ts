@@ -207,22 +207,20 @@ export const detail = (
       const summary = Planning.summarize(sessionId, view, "running")
       const progress = Sessions.planProgressOf(view, summary)
       const question = planQuestion(sessionId, view)
-      const tasks = taskList(view.planner).map((task): TaskNode => {
+      // The summary's tasks, plus what only the planner and the task threads know.
+      const planned = new Map(taskList(view.planner).map((task) => [task.id, task]))
+      const tasks = summary.tasks.map(({ usage, ...task }): TaskNode => {
+        const plannerTask = planned.get(task.id)
         const thread = view.threads.get(task.id)?.state
-        const usage = summary.tasks.find((t) => t.id === task.id)?.usage
         return {
-          id: task.id,
-          description: task.description,
-          kind: task.kind,
-          dependencies: task.dependencies,
-          status: task.status,
-          ...(task.result === undefined ? {} : { result: task.result }),
-          ...(task.question === undefined ? {} : { question: task.question }),
-          ...(task.answer === undefined ? {} : { answer: task.answer }),
-          steps: thread?.steps ?? 0,
-          inputTokens: usage?.inputTokens ?? 0,
-          outputTokens: usage?.outputTokens ?? 0,
-          ...(Bridge.runsAsThread(task) ? { aggregateId: Bridge.taskAggregateId(sessionId, task.id) } : {}),
+          ...task,
+          ...(plannerTask?.question === undefined ? {} : { question: plannerTask.question }),
+          ...(plannerTask?.answer === undefined ? {} : { answer: plannerTask.answer }),
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          ...(plannerTask !== undefined && Bridge.runsAsThread(plannerTask)
+            ? { aggregateId: Bridge.taskAggregateId(sessionId, task.id) }
+            : {}),
           ...(thread === undefined ? {} : { threadStatus: thread.status })
         }
       })
